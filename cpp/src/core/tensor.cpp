@@ -1,0 +1,152 @@
+// Tensor construction, storage allocation and element access helpers.
+#include "ckeras/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "ckeras/autograd.h"
+#include "ckeras/device.h"
+#include "ckeras/kernels.h"
+
+namespace ckeras {
+
+std::shared_ptr<Storage> allocate_storage(int64_t nbytes, Device device) {
+    CKERAS_ASSERT(nbytes >= 0);
+    auto st = std::make_shared<Storage>();
+    st->nbytes = nbytes;
+    st->device = device;
+    if (device.type == DeviceType::CPU) {
+        constexpr int64_t kAlign = 64;
+        int64_t rounded = ((nbytes + kAlign - 1) / kAlign) * kAlign;
+        if (rounded == 0) rounded = kAlign;
+        void* p = std::aligned_alloc(kAlign, static_cast<size_t>(rounded));
+        if (!p)
+            throw_error(ErrorKind::Memory, "out of memory: failed to allocate ", nbytes, " bytes on cpu");
+        st->data = p;
+        st->owner = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+    } else {
+        void* p = device_malloc(device, nbytes);
+        st->data = p;
+        st->owner = std::shared_ptr<void>(p, [device](void* q) { device_free(device, q); });
+    }
+    return st;
+}
+
+Shape contiguous_strides(const Shape& shape) {
+    Shape s(shape.size());
+    int64_t acc = 1;
+    for (int64_t i = static_cast<int64_t>(shape.size()) - 1; i >= 0; --i) {
+        s[i] = acc;
+        acc *= shape[i] > 0 ? shape[i] : 1;
+    }
+    return s;
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+    int64_t n = checked_numel(shape);
+    int64_t nbytes = checked_mul(n, static_cast<int64_t>(dtype_size(dtype)), shape);
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = allocate_storage(nbytes, device);
+    impl->shape = shape;
+    impl->strides = contiguous_strides(shape);
+    impl->dtype = dtype;
+    return Tensor(std::move(impl));
+}
+
+Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
+    Tensor t = empty(shape, dtype, device);
+    int64_t n = t.numel();
+    if (n) require_kernel(kernel_table(device.type).fill, "fill", device)(dtype, t.data_ptr(), n, value);
+    return t;
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }
+
+Tensor Tensor::scalar(double value, DType dtype, Device device) { return full({}, value, dtype, device); }
+
+Tensor Tensor::from_blob(void* data, const Shape& shape, const Shape& strides, DType dtype,
+                         std::shared_ptr<void> owner, Device device) {
+    checked_numel(shape);
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = std::make_shared<Storage>();
+    impl->storage->data = data;
+    impl->storage->device = device;
+    impl->storage->owner = std::move(owner);
+    impl->storage->nbytes = -1;  // external: extent unknown
+    impl->shape = shape;
+    impl->strides = strides;
+    impl->dtype = dtype;
+    return Tensor(std::move(impl));
+}
+
+int64_t Tensor::size(int64_t d) const { return impl_->shape[normalize_axis(d, dim())]; }
+
+int64_t Tensor::numel() const {
+    int64_t n = 1;
+    for (int64_t d : impl_->shape) n *= d;
+    return n;
+}
+
+bool Tensor::is_contiguous() const {
+    int64_t expected = 1;
+    for (int64_t i = dim() - 1; i >= 0; --i) {
+        int64_t d = impl_->shape[i];
+        if (d == 0) return true;
+        if (d != 1 && impl_->strides[i] != expected) return false;
+        expected *= d;
+    }
+    return true;
+}
+
+void Tensor::set_requires_grad(bool r) {
+    CKERAS_CHECK(!r || is_floating(dtype()), "only floating-point tensors can require gradients, got ",
+                 dtype_name(dtype()));
+    impl_->requires_grad = r;
+}
+
+Tensor Tensor::detach() const {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = impl_->storage;
+    impl->shape = impl_->shape;
+    impl->strides = impl_->strides;
+    impl->offset = impl_->offset;
+    impl->dtype = impl_->dtype;
+    return Tensor(std::move(impl));
+}
+
+std::vector<double> Tensor::to_vector() const {
+    CKERAS_CHECK(device().type == DeviceType::CPU, "to_vector needs a cpu tensor");
+    int64_t n = numel();
+    std::vector<double> out(static_cast<size_t>(n));
+    if (n == 0) return out;
+    int nd = static_cast<int>(dim());
+    kernel_table(DeviceType::CPU)
+        .copy_strided(DType::Float64, out.data(), dtype(), data_ptr(), strides().data(), shape().data(), nd);
+    return out;
+}
+
+double Tensor::item() const {
+    CKERAS_CHECK(numel() == 1, "item() needs a tensor with one element, got shape ", shape());
+    return to_vector()[0];
+}
+
+void Tensor::backward(const Tensor& g, bool retain_graph) const {
+    CKERAS_CHECK(requires_grad(), "backward() on a tensor that does not require grad");
+    Tensor seed = g;
+    if (!seed.defined()) {
+        CKERAS_CHECK(numel() == 1, "backward() without a gradient needs a scalar, got shape ", shape());
+        seed = Tensor::full(shape(), 1.0, dtype(), device());
+    }
+    if (is_leaf()) {
+        auto gr = ckeras::grad({*this}, {*this}, {seed}, retain_graph);
+        // A leaf's gradient with respect to itself is the seed.
+        Tensor cur = grad();
+        impl_->grad = gr[0].impl_ptr();
+        (void)cur;
+        return;
+    }
+    extern void accumulate_into_leaves(const Tensor& root, const Tensor& seed, bool retain_graph);
+    accumulate_into_leaves(*this, seed, retain_graph);
+}
+
+}  // namespace ckeras
