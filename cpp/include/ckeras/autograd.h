@@ -28,6 +28,8 @@ struct Node {
 // Thread-local switch: ops record nodes only while enabled and some input requires grad.
 bool grad_enabled();
 void set_grad_enabled(bool on);
+// The state threads start in (true unless changed; ckeras's Python package turns it off).
+void set_default_grad_enabled(bool on);
 struct GradModeGuard {
     explicit GradModeGuard(bool on) : prev_(grad_enabled()) { set_grad_enabled(on); }
     ~GradModeGuard() { set_grad_enabled(prev_); }

@@ -1,6 +1,7 @@
 // Element types and the devices tensors live on. Host-only header.
 #pragma once
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,8 @@ using Shape = std::vector<int64_t>;
 int64_t checked_numel(const Shape& shape);
 int64_t checked_mul(int64_t a, int64_t b, const Shape& shape_for_msg);
 std::string shape_str(const Shape& s);  // "(2, 3)"
+// Row-major strides (in elements) of a contiguous tensor of `shape`.
+Shape contiguous_strides(const Shape& shape);
 // Normalises a possibly negative axis; IndexError "axis 2 is out of bounds for tensor of rank 2".
 int64_t normalize_axis(int64_t axis, int64_t rank);
 

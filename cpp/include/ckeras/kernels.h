@@ -68,9 +68,10 @@ struct ParamGroup {
 
 // ---- the table ------------------------------------------------------------------------------
 struct KernelTable {
-    // out[i] = cast(in) for a strided `in` of `shape`; out is contiguous. Also a plain copy.
-    void (*copy_strided)(DType out_dtype, void* out, DType in_dtype, const void* in,
-                         const int64_t* in_strides, const int64_t* shape, int ndim) = nullptr;
+    // out = cast(in), both read/written through their own strides over `shape` (plain copy when the
+    // dtypes match). Writing through out_strides lets ops scatter into views (slice backward, concat).
+    void (*copy_strided)(DType out_dtype, void* out, const int64_t* out_strides, DType in_dtype,
+                         const void* in, const int64_t* in_strides, const int64_t* shape, int ndim) = nullptr;
     // out[0..n) = value.
     void (*fill)(DType dtype, void* out, int64_t n, double value) = nullptr;
     // out[i] = start + i * step.
@@ -134,6 +135,15 @@ struct KernelTable {
                             int64_t C, bool abs) = nullptr;
     void (*regression_loss_backward)(DType dtype, void* dpred, const void* dloss, const void* pred,
                                      const void* target, int64_t B, int64_t C, bool abs) = nullptr;
+
+    // Gather along the middle dim: in (outer, axis_size, inner), indices (n_idx,) int64 with negative
+    // values counting from the end; out (outer, n_idx, inner). Returns the position in `indices` of
+    // the first index outside [-axis_size, axis_size), or -1 (then out is complete).
+    int64_t (*gather)(DType dtype, void* out, const void* in, int64_t outer, int64_t axis_size, int64_t inner,
+                      const int64_t* indices, int64_t n_idx) = nullptr;
+    // dinp (outer, axis_size, inner) += scatter of dout (outer, n_idx, inner); indices already validated.
+    void (*gather_backward)(DType dtype, void* dinp, const void* dout, int64_t outer, int64_t axis_size,
+                            int64_t inner, const int64_t* indices, int64_t n_idx) = nullptr;
 
     // out: (n,) drawn from `dist` with parameters a, b.
     void (*random)(RandomDist dist, DType dtype, void* out, int64_t n, uint64_t seed, uint64_t offset,

@@ -35,6 +35,8 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape);  // view with zero str
 struct SliceSpec { int64_t start, stop, step; };
 Tensor slice(const Tensor& x, const std::vector<SliceSpec>& specs);
 Tensor select(const Tensor& x, int64_t axis, int64_t index);  // drops the axis; view
+// In place: dst[...] = broadcast(cast(src)). Not recorded; bumps dst's storage version.
+void assign(const Tensor& dst, const Tensor& src);
 Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis);
 Tensor stack(const std::vector<Tensor>& xs, int64_t axis);
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis);

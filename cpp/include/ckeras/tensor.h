@@ -90,6 +90,4 @@ private:
     std::shared_ptr<TensorImpl> impl_;
 };
 
-Shape contiguous_strides(const Shape& shape);
-
 }  // namespace ckeras

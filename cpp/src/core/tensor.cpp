@@ -120,33 +120,16 @@ std::vector<double> Tensor::to_vector() const {
     std::vector<double> out(static_cast<size_t>(n));
     if (n == 0) return out;
     int nd = static_cast<int>(dim());
+    Shape out_strides = contiguous_strides(shape());
     kernel_table(DeviceType::CPU)
-        .copy_strided(DType::Float64, out.data(), dtype(), data_ptr(), strides().data(), shape().data(), nd);
+        .copy_strided(DType::Float64, out.data(), out_strides.data(), dtype(), data_ptr(), strides().data(),
+                      shape().data(), nd);
     return out;
 }
 
 double Tensor::item() const {
     CKERAS_CHECK(numel() == 1, "item() needs a tensor with one element, got shape ", shape());
     return to_vector()[0];
-}
-
-void Tensor::backward(const Tensor& g, bool retain_graph) const {
-    CKERAS_CHECK(requires_grad(), "backward() on a tensor that does not require grad");
-    Tensor seed = g;
-    if (!seed.defined()) {
-        CKERAS_CHECK(numel() == 1, "backward() without a gradient needs a scalar, got shape ", shape());
-        seed = Tensor::full(shape(), 1.0, dtype(), device());
-    }
-    if (is_leaf()) {
-        auto gr = ckeras::grad({*this}, {*this}, {seed}, retain_graph);
-        // A leaf's gradient with respect to itself is the seed.
-        Tensor cur = grad();
-        impl_->grad = gr[0].impl_ptr();
-        (void)cur;
-        return;
-    }
-    extern void accumulate_into_leaves(const Tensor& root, const Tensor& seed, bool retain_graph);
-    accumulate_into_leaves(*this, seed, retain_graph);
 }
 
 }  // namespace ckeras

@@ -36,7 +36,7 @@ void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
 // Elements per chunk for memory-bound loops: below this, threads cost more than they save.
 constexpr int64_t kElementwiseGrain = 1 << 15;
 
-void register_copy_cpu(KernelTable& t);        // copy_cpu.cpp: copy_strided, fill, arange
+void register_copy_cpu(KernelTable& t);        // copy_cpu.cpp: copy_strided, fill, arange, gather
 void register_elementwise_cpu(KernelTable& t); // elementwise_cpu.cpp: unary, binary, where
 void register_reduce_cpu(KernelTable& t);      // reduce_cpu.cpp: reduce
 void register_softmax_cpu(KernelTable& t);     // softmax_cpu.cpp: softmax, softmax_backward

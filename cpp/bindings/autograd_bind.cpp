@@ -1,0 +1,39 @@
+// Autograd and system bindings: grad(), the recording switch, build and device facts.
+#include "bind_common.h"
+#include "ckeras/autograd.h"
+#include "ckeras/device.h"
+
+namespace ckeras::bind {
+
+void bind_autograd(py::module_& m) {
+    m.def("grad", [](const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                     const std::vector<std::optional<Tensor>>& grad_outputs, bool retain_graph) {
+        std::vector<Tensor> seeds;
+        for (auto& g : grad_outputs) seeds.push_back(g ? *g : Tensor());
+        std::vector<Tensor> r = grad(outputs, inputs, seeds, retain_graph);
+        std::vector<std::optional<Tensor>> out;
+        for (auto& t : r) out.push_back(t.defined() ? std::optional<Tensor>(t) : std::nullopt);
+        return out;
+    }, py::arg("outputs"), py::arg("inputs"), py::arg("grad_outputs") = std::vector<std::optional<Tensor>>{},
+       py::arg("retain_graph") = false, py::call_guard<py::gil_scoped_release>());
+    m.def("grad_enabled", &grad_enabled);
+    m.def("set_grad_enabled", &set_grad_enabled);
+    m.def("set_default_grad_enabled", &set_default_grad_enabled);
+    m.def("assign", &assign, py::arg("dst"), py::arg("src"), py::call_guard<py::gil_scoped_release>());
+    m.def("_storage_version", [](const Tensor& t) { return t.impl()->storage->version.load(); });
+}
+
+void bind_system(py::module_& m) {
+    m.def("is_cuda_build", &is_cuda_build);
+    m.def("cuda_device_count", &cuda_device_count);
+    m.def("cuda_unavailable_reason", &cuda_unavailable_reason);
+    m.def("cuda_device_name", &cuda_device_name);
+    m.def("cuda_build_version", &cuda_build_version);
+    m.def("cuda_build_archs", &cuda_build_archs);
+    m.def("check_device", [](const std::string& s) { check_device(parse_device(s)); });
+    m.def("cpu_simd_level", &cpu_simd_level);
+    m.def("cpu_num_threads", &cpu_num_threads);
+    m.def("set_cpu_num_threads", &set_cpu_num_threads);
+}
+
+}  // namespace ckeras::bind

@@ -1,0 +1,289 @@
+// CPU GEMM (KernelTable::gemm): a BLIS/GotoBLAS-style packed, cache-blocked driver. op(A) is packed into
+// MR-row micro-panels and op(B) into NR-column micro-panels, so the four transpose combinations differ
+// only in the packing and all share one micro-kernel: AVX2+FMA 6x16 (gemm_avx2.cpp) when the CPU has it,
+// else a portable one. Also the naive reference. No BLAS library is used.
+#include "cpu/gemm_cpu.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "ckeras/device.h"
+#include "cpu/cpu_common.h"
+
+namespace ckeras::cpu {
+namespace {
+
+// ---- reference -------------------------------------------------------------------------------
+template <class T>
+void scale_c(T* C, int64_t M, int64_t N, int64_t ldc, T beta) {
+    for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+}
+
+template <class T>
+void gemm_reference(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                    const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+    if (K == 0 || alpha == T(0)) return scale_c(C, M, N, ldc, beta);
+    for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+            double acc = 0;
+            for (int64_t k = 0; k < K; ++k)
+                acc += double(ta ? A[k * lda + i] : A[i * lda + k]) * double(tb ? B[j * ldb + k] : B[k * ldb + j]);
+            T& c = C[i * ldc + j];
+            c = beta == T(0) ? T(alpha * acc) : T(alpha * acc + beta * c);
+        }
+}
+
+// ---- packing ---------------------------------------------------------------------------------
+// A matrix operand as a strided view: element (r, k) at p[r * rs + k * cs]; one of rs, cs is 1.
+// op(A) is viewed as (M, K); op(B) is viewed transposed, as (N, K), so one routine packs both.
+template <class T>
+struct View {
+    const T* p;
+    int64_t rs, cs;
+    const T* at(int64_t r, int64_t k) const { return p + r * rs + k * cs; }
+};
+
+// Packs rows [0, rows) x k [0, kc) of v into micro-panels of W rows: dst[(r / W) * W * kc + k * W + r % W],
+// i.e. each panel is (kc, W), k-major. Rows past `rows` in the last panel are zero.
+template <class T, int W>
+void pack_panels(const View<T>& v, int64_t rows, int64_t kc, T* dst) {
+    for (int64_t r0 = 0; r0 < rows; r0 += W, dst += W * kc) {
+        const int n = int(std::min<int64_t>(W, rows - r0));
+        if (v.rs == 1) {  // W consecutive rows are contiguous for each k
+            for (int64_t k = 0; k < kc; ++k) {
+                const T* src = v.at(r0, k);
+                T* d = dst + k * W;
+                if (n == W) {
+                    for (int i = 0; i < W; ++i) d[i] = src[i];
+                } else {
+                    for (int i = 0; i < W; ++i) d[i] = i < n ? src[i] : T(0);
+                }
+            }
+            continue;
+        }
+        // Each row is contiguous along k: a transpose of (n, kc) into (kc, W).
+        int i = 0;
+#ifdef __SSE2__
+        if constexpr (std::is_same_v<T, float>) {
+            for (; i + 4 <= n; i += 4) {  // 4x4 register transposes
+                const float *s0 = v.at(r0 + i, 0), *s1 = s0 + v.rs, *s2 = s1 + v.rs, *s3 = s2 + v.rs;
+                int64_t k = 0;
+                for (; k + 4 <= kc; k += 4) {
+                    __m128 x0 = _mm_loadu_ps(s0 + k), x1 = _mm_loadu_ps(s1 + k);
+                    __m128 x2 = _mm_loadu_ps(s2 + k), x3 = _mm_loadu_ps(s3 + k);
+                    _MM_TRANSPOSE4_PS(x0, x1, x2, x3);
+                    float* d = dst + k * W + i;
+                    _mm_storeu_ps(d, x0);
+                    _mm_storeu_ps(d + W, x1);
+                    _mm_storeu_ps(d + 2 * W, x2);
+                    _mm_storeu_ps(d + 3 * W, x3);
+                }
+                for (; k < kc; ++k) {
+                    float* d = dst + k * W + i;
+                    d[0] = s0[k], d[1] = s1[k], d[2] = s2[k], d[3] = s3[k];
+                }
+            }
+        }
+#endif
+        for (; i < W; ++i) {
+            T* d = dst + i;
+            if (i < n) {
+                const T* s = v.at(r0 + i, 0);
+                for (int64_t k = 0; k < kc; ++k) d[k * W] = s[k];
+            } else {
+                for (int64_t k = 0; k < kc; ++k) d[k * W] = T(0);
+            }
+        }
+    }
+}
+
+// ---- portable micro-kernel -------------------------------------------------------------------
+// Same contract as sgemm_micro_avx2 with an (MR, NR) tile; plain loops that GCC keeps in registers and
+// vectorises for the baseline ISA (SSE2 on x86-64).
+template <class T, int MR, int NR>
+void micro_generic(int64_t kc, const T* a, const T* b, int64_t bs, T* c, int64_t ldc, int mr, int nr, T alpha,
+                   T beta) {
+    T acc[MR][NR] = {};
+    for (int64_t k = 0; k < kc; ++k, a += MR, b += bs)
+        for (int r = 0; r < MR; ++r)
+            for (int j = 0; j < NR; ++j) acc[r][j] += a[r] * b[j];
+    for (int r = 0; r < MR; ++r)
+        for (int j = 0; j < NR; ++j) {
+            if (r >= mr || j >= nr) continue;
+            T& cij = c[r * ldc + j];
+            cij = beta == T(0) ? alpha * acc[r][j] : alpha * acc[r][j] + beta * cij;
+        }
+}
+
+template <class T>
+using MicroFn = void (*)(int64_t, const T*, const T*, int64_t, T*, int64_t, int, int, T, T);
+
+// ---- scratch ---------------------------------------------------------------------------------
+// Per-thread packing buffers (64-byte aligned), kept between calls: OpenMP threads persist, and a fresh
+// large malloc per call would page-fault on every GEMM. nullptr when out of memory.
+void* scratch(int slot, size_t bytes) {
+    struct Buf {
+        void* p = nullptr;
+        size_t cap = 0;
+        ~Buf() { std::free(p); }
+    };
+    thread_local Buf bufs[2];
+    Buf& b = bufs[slot];
+    if (bytes > b.cap) {
+        std::free(b.p);
+        b.cap = (bytes + 4095) & ~size_t(4095);
+        b.p = std::aligned_alloc(64, b.cap);
+        if (b.p == nullptr) b.cap = 0;
+    }
+    return b.p;
+}
+
+// ---- driver ----------------------------------------------------------------------------------
+template <class T>
+struct Problem {
+    View<T> a, bt;            // op(A) as (M, K); op(B) transposed, as (N, K)
+    const T* b;               // stored B, for reading it in place when !trans_b
+    int64_t ldb, K, ldc;
+    T alpha, beta, *c;
+};
+
+// Block sizes in elements: a packed A block (MC, KC) stays in L2, a B micro-panel (KC, NR) in L1 and
+// a packed B block (KC, NC) in L3. Tuned on a 2-core AMD EPYC (32 KiB L1d, 512 KiB L2 per core).
+struct Blocking { int64_t mc, kc, nc; };
+
+// Splits n into ceil(n / max_block) near-equal blocks, each a multiple of `unit`.
+int64_t balanced_block(int64_t n, int64_t max_block, int64_t unit) {
+    const int64_t blocks = (n + max_block - 1) / max_block;
+    const int64_t per = (n + blocks - 1) / blocks;
+    return (per + unit - 1) / unit * unit;
+}
+
+// C[i0:i1, j0:j1] for one thread; i0 and j0 are multiples of MR and NR. When `b_in_place`, full NR-wide
+// column panels of B are read straight from the stored (K, N) matrix instead of being packed.
+template <class T, int MR, int NR>
+bool gemm_range(const Problem<T>& g, const Blocking& bk, MicroFn<T> micro, int64_t i0, int64_t i1, int64_t j0,
+                int64_t j1, bool b_in_place) {
+    if (i0 >= i1 || j0 >= j1) return true;
+    const int64_t kc_max = balanced_block(g.K, bk.kc, 1);
+    const int64_t mc_max = balanced_block(i1 - i0, bk.mc, MR);
+    const int64_t nc_max = balanced_block(j1 - j0, bk.nc, NR);
+    T* pa = static_cast<T*>(scratch(0, sizeof(T) * size_t(mc_max * kc_max)));
+    T* pb = static_cast<T*>(scratch(1, sizeof(T) * size_t(kc_max * (b_in_place ? NR : nc_max))));
+    if (pa == nullptr || pb == nullptr) return false;
+    for (int64_t jc = j0; jc < j1; jc += nc_max) {
+        const int64_t nc = std::min(nc_max, j1 - jc);
+        const int64_t n_direct = b_in_place ? nc / NR * NR : 0;  // columns [jc, jc + n_direct) read in place
+        for (int64_t pc = 0; pc < g.K; pc += kc_max) {
+            const int64_t kc = std::min(kc_max, g.K - pc);
+            const T beta = pc == 0 ? g.beta : T(1);
+            pack_panels<T, NR>({g.bt.at(jc + n_direct, pc), g.bt.rs, g.bt.cs}, nc - n_direct, kc, pb);
+            for (int64_t ic = i0; ic < i1; ic += mc_max) {
+                const int64_t mc = std::min(mc_max, i1 - ic);
+                pack_panels<T, MR>({g.a.at(ic, pc), g.a.rs, g.a.cs}, mc, kc, pa);
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    const int nr = int(std::min<int64_t>(NR, nc - jr));
+                    const bool direct = jr < n_direct;
+                    const T* bp = direct ? g.b + pc * g.ldb + jc + jr : pb + (jr - n_direct) * kc;
+                    const int64_t bs = direct ? g.ldb : NR;
+                    T* cp = g.c + ic * g.ldc + jc + jr;
+                    for (int64_t ir = 0; ir < mc; ir += MR)
+                        micro(kc, pa + ir * kc, bp, bs, cp + ir * g.ldc, g.ldc, int(std::min<int64_t>(MR, mc - ir)),
+                              nr, g.alpha, beta);
+                }
+            }
+        }
+    }
+    return true;
+}
+
+// Below this many multiply-adds per thread, another thread costs more than it saves.
+constexpr int64_t kMinFmaPerThread = 1 << 19;
+// Packing one element costs about this many micro-kernel multiply-adds (used to pick the thread grid).
+constexpr int64_t kPackCostInFma = 8;
+
+template <class T, int MR, int NR>
+void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+                 int64_t ldb, T beta, T* C, int64_t ldc, const Blocking& bk, MicroFn<T> micro) {
+    Problem<T> g{{A, ta ? 1 : lda, ta ? lda : 1}, {B, tb ? ldb : 1, tb ? 1 : ldb}, B, ldb, K, ldc, alpha, beta, C};
+    const int64_t mt = (M + MR - 1) / MR, nt = (N + NR - 1) / NR;  // tiles along M and N
+    int threads = 1;
+#ifdef _OPENMP
+    if (!omp_in_parallel()) threads = int(std::clamp<int64_t>(M * N * K / kMinFmaPerThread, 1, omp_get_max_threads()));
+#endif
+    // Thread grid tm x tn over the tile grid: minimise one thread's padded FMAs plus its packing.
+    int tm = 1, tn = 1;
+    int64_t best = -1;
+    for (int a = 1; a <= threads; ++a) {
+        if (threads % a != 0) continue;
+        const int64_t rows = (mt + a - 1) / a * MR, cols = (nt + threads / a - 1) / (threads / a) * NR;
+        const int64_t cost = rows * cols * K + kPackCostInFma * (rows + cols) * K;
+        if (best < 0 || cost < best) best = cost, tm = a, tn = threads / a;
+    }
+    // B read in place when this thread's packed B panel would serve only a few A micro-panels.
+    const bool b_in_place = !tb && (mt + tm - 1) / tm <= 4;
+    std::atomic<bool> ok{true};
+    auto work = [&](int t) {
+        const int ti = t / tn, tj = t % tn;
+        const int64_t i0 = std::min(M, mt * ti / tm * MR), i1 = std::min(M, mt * (ti + 1) / tm * MR);
+        const int64_t j0 = std::min(N, nt * tj / tn * NR), j1 = std::min(N, nt * (tj + 1) / tn * NR);
+        if (!gemm_range<T, MR, NR>(g, bk, micro, i0, i1, j0, j1, b_in_place)) ok = false;
+    };
+    if (threads == 1) {
+        work(0);
+    } else {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+        for (int t = omp_get_thread_num(); t < threads; t += omp_get_num_threads()) work(t);
+#endif
+    }
+    if (!ok) throw_error(ErrorKind::Memory, "gemm: cannot allocate packing buffers");
+}
+
+constexpr Blocking kAvx2Blocking{144, 256, 2048};
+constexpr Blocking kGenericBlocking{96, 256, 2048};
+
+template <class T>
+void gemm_typed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+                int64_t ldb, T beta, T* C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0 || alpha == T(0)) return scale_c(C, M, N, ldc, beta);
+    if constexpr (std::is_same_v<T, float>) {
+        if (std::strcmp(cpu_simd_level(), "avx2") == 0)
+        { Blocking bk = kAvx2Blocking; if (getenv("TMC")) bk.mc = atol(getenv("TMC")); if (getenv("TKC")) bk.kc = atol(getenv("TKC")); if (getenv("TNC")) bk.nc = atol(getenv("TNC"));
+            return gemm_packed<float, kAvx2MR, kAvx2NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                                                        bk, sgemm_micro_avx2); }
+        return gemm_packed<float, 6, 8>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, kGenericBlocking,
+                                        micro_generic<float, 6, 8>);
+    } else {
+        return gemm_packed<T, 4, 4>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, kGenericBlocking,
+                                    micro_generic<T, 4, 4>);
+    }
+}
+
+void gemm_cpu(DType dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const void* A,
+              int64_t lda, const void* B, int64_t ldb, double beta, void* C, int64_t ldc) {
+    CKERAS_DISPATCH_FLOAT(dtype, T,
+                          gemm_typed<T>(ta, tb, M, N, K, T(alpha), static_cast<const T*>(A), lda,
+                                        static_cast<const T*>(B), ldb, T(beta), static_cast<T*>(C), ldc));
+}
+
+}  // namespace
+
+void gemm_reference_cpu(DType dtype, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
+                        const void* A, int64_t lda, const void* B, int64_t ldb, double beta, void* C, int64_t ldc) {
+    CKERAS_DISPATCH_FLOAT(dtype, T,
+                          gemm_reference<T>(trans_a, trans_b, M, N, K, T(alpha), static_cast<const T*>(A), lda,
+                                            static_cast<const T*>(B), ldb, T(beta), static_cast<T*>(C), ldc));
+}
+
+void register_gemm_cpu(KernelTable& t) { t.gemm = gemm_cpu; }
+
+}  // namespace ckeras::cpu

@@ -1,0 +1,265 @@
+// CPU kernels for the optimizer slots: `optimizer_step` (multi-tensor: gradient scale and clip, decoupled
+// weight decay, then the Keras 3 update of SGD, Adam, RMSprop, Adagrad, Adamax, Nadam or Lion) and
+// `grad_sq_norm` (for global_clipnorm). Formulas follow keras/src/optimizers/*.py (KERAS.md 3.2-3.3).
+// Everything is float32, scalars included, in Keras's order of operations: Keras casts each
+// hyper-parameter to the variable dtype and evaluates the bias corrections in that dtype, so doing the
+// same (rather than computing them more exactly in double) gives Keras's numbers to the bit; checked
+// against keras 3.15.1 (numpy backend) for every kind here. EMA and schedules live in Python.
+//
+// Nadam and `nadam_u_product`. Keras keeps a float32 variable `_u_product` (1.0 at build) and, at the
+// start of each step t = iterations + 1, sets it to u_product * beta_1 * (1 - 0.5 * 0.96^t) before
+// running update_step with it. The caller passes the value from BEFORE that update:
+//     nadam_u_product = prod_{k=1}^{t-1} beta_1 * (1 - 0.5 * 0.96^k)        (1.0 at t = 1)
+// and after the call keeps  nadam_u_product = nadam_u_product * beta_1 * (1 - 0.5 * 0.96^t).
+// Kept as a Python float this matches Keras to about 1 ulp of the update; for Keras's bits, keep it
+// as float32 and update it in float32, left to right: u * f32(beta_1) * (1 - 0.5 * f32(0.96)^f32(t)).
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "cpu/cpu_common.h"
+
+namespace ckeras::cpu {
+namespace {
+
+// The per-call scalars every element of every group uses (float32, as Keras casts them).
+struct Scalars {
+    float lr, b1, b2, one_minus_b1, one_minus_b2, eps, momentum, rho, one_minus_rho;
+    float wd, clip;          // wd > 0: decoupled decay; clip > 0: clamp to [-clip, clip]
+    float adam_alpha;        // Adam: lr * sqrt(1 - b2^t) / (1 - b1^t)
+    float one_minus_b1_pow;  // Adamax: 1 - b1^t
+    float nadam_u_t;         // Nadam: u_t = b1 (1 - 0.5 * 0.96^t)
+    float nadam_u_next;      // Nadam: u_{t+1}
+    float nadam_prod;        // Nadam: prod_{k<=t} u_k (Keras's _u_product during step t)
+    float nadam_prod_next;   // Nadam: prod_{k<=t+1} u_k
+    float one_minus_b2_pow;  // Nadam: 1 - b2^t
+    float nadam_one_minus_b1, nadam_one_minus_b2;  // Nadam: 1 - f32(b1), 1 - f32(b2), in float32
+};
+
+Scalars make_scalars(const OptimizerStep& s) {
+    CKERAS_CHECK(s.step >= 1, "optimizer_step: step (iterations + 1) must be >= 1, got ", s.step);
+    const float t = static_cast<float>(s.step);
+    Scalars c{};
+    c.lr = float(s.learning_rate);
+    c.b1 = float(s.beta_1);
+    c.b2 = float(s.beta_2);
+    c.one_minus_b1 = float(1.0 - s.beta_1);  // Keras: (1 - self.beta_1) in Python, then cast
+    c.one_minus_b2 = float(1.0 - s.beta_2);
+    c.eps = float(s.epsilon);
+    c.momentum = float(s.momentum);
+    c.rho = float(s.rho);
+    c.one_minus_rho = float(1.0 - s.rho);
+    c.wd = s.weight_decay > 0 ? float(s.weight_decay) : 0.f;
+    c.clip = s.clip_value > 0 ? float(s.clip_value) : 0.f;
+    const float b1_pow = std::pow(c.b1, t), b2_pow = std::pow(c.b2, t);
+    c.adam_alpha = c.lr * std::sqrt(1.f - b2_pow) / (1.f - b1_pow);
+    c.one_minus_b1_pow = 1.f - b1_pow;
+    c.one_minus_b2_pow = 1.f - b2_pow;
+    const float decay = 0.96f;
+    const float factor_t = 1.f - 0.5f * std::pow(decay, t);
+    c.nadam_u_t = c.b1 * factor_t;
+    c.nadam_u_next = c.b1 * (1.f - 0.5f * std::pow(decay, t + 1.f));
+    c.nadam_prod = float(s.nadam_u_product) * c.b1 * factor_t;
+    c.nadam_prod_next = c.nadam_prod * c.nadam_u_next;
+    c.nadam_one_minus_b1 = 1.f - c.b1;  // Nadam subtracts the cast betas (0.1f + 2.4e-8), unlike Adam
+    c.nadam_one_minus_b2 = 1.f - c.b2;
+    return c;
+}
+
+// The slots a group must carry for this step (see ParamGroup in kernels.h).
+void check_group(const OptimizerStep& s, const ParamGroup& p, int64_t index) {
+    if (p.n == 0) return;
+    CKERAS_CHECK(p.n > 0 && p.param && p.grad, "optimizer_step: group ", index,
+                 " needs param and grad pointers and n >= 0, got n=", p.n);
+    bool need[3] = {false, false, false};
+    switch (s.kind) {
+        case OptimizerKind::SGD: need[0] = s.momentum != 0; break;
+        case OptimizerKind::Adam: need[0] = need[1] = true; need[2] = s.amsgrad; break;
+        case OptimizerKind::RMSprop: need[0] = true; need[1] = s.momentum > 0; need[2] = s.centered; break;
+        case OptimizerKind::Adagrad: case OptimizerKind::Lion: need[0] = true; break;
+        case OptimizerKind::Adamax: case OptimizerKind::Nadam: need[0] = need[1] = true; break;
+        default: throw_error(ErrorKind::Value, "optimizer_step: unknown optimizer kind ", int(s.kind));
+    }
+    for (int k = 0; k < 3; ++k)
+        CKERAS_CHECK(!need[k] || p.slot[k], "optimizer_step: group ", index, " is missing slot ", k,
+                     " for optimizer kind ", int(s.kind));
+}
+
+// Runs upd(i, g, w) on elements [begin, end) of one group: g is the scaled and clipped gradient, w the
+// parameter after decoupled decay; upd updates the slots and w, which is then stored.
+template <class Update>
+inline void for_elements(const Scalars& c, const ParamGroup& p, int64_t begin, int64_t end, Update&& upd) {
+    const float scale = p.grad_scale, clip = c.clip;
+    const bool decay = c.wd > 0 && p.decay;
+    for (int64_t i = begin; i < end; ++i) {
+        float g = p.grad[i] * scale;
+        if (clip > 0) g = std::min(std::max(g, -clip), clip);
+        float w = p.param[i];
+        if (decay) w = w - w * c.wd * c.lr;
+        upd(i, g, w);
+        p.param[i] = w;
+    }
+}
+
+// The update of one kind on elements [begin, end) of group p. Comments give the Keras 3 formulas.
+void update_range(const OptimizerStep& s, const Scalars& c, const ParamGroup& p, int64_t begin, int64_t end) {
+    float* s0 = p.slot[0];
+    float* s1 = p.slot[1];
+    float* s2 = p.slot[2];
+    switch (s.kind) {
+        case OptimizerKind::SGD:
+            if (s.momentum == 0) {  // w -= lr g
+                for_elements(c, p, begin, end, [&](int64_t, float g, float& w) { w -= g * c.lr; });
+            } else {  // m = mu m - lr g; w += m, or (nesterov) w += mu m - lr g
+                const bool nesterov = s.nesterov;
+                for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
+                    const float m = s0[i] * c.momentum - g * c.lr;
+                    s0[i] = m;
+                    w += nesterov ? m * c.momentum - g * c.lr : m;
+                });
+            }
+            return;
+        case OptimizerKind::Adam: {
+            // m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= alpha m / (sqrt(v) + eps)
+            const bool ams = s.amsgrad;  // vhat = max(vhat, v) replaces v in the denominator
+            for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
+                const float m = s0[i] + (g - s0[i]) * c.one_minus_b1;
+                float v = s1[i] + (g * g - s1[i]) * c.one_minus_b2;
+                s0[i] = m;
+                s1[i] = v;
+                if (ams) { v = std::max(s2[i], v); s2[i] = v; }
+                w -= m * c.adam_alpha / (std::sqrt(v) + c.eps);
+            });
+            return;
+        }
+        case OptimizerKind::RMSprop: {
+            // v = rho v + (1 - rho) g^2; centered: a = rho a + (1 - rho) g, d = v - a^2 + eps,
+            // else d = v + eps;
+            // inc = lr g / sqrt(d); momentum > 0: mom = momentum mom + inc, w -= mom; else w -= inc
+            const bool centered = s.centered, use_mom = s.momentum > 0;
+            for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
+                const float v = c.rho * s0[i] + c.one_minus_rho * (g * g);
+                s0[i] = v;
+                float d;
+                if (centered) {
+                    const float a = c.rho * s2[i] + c.one_minus_rho * g;
+                    s2[i] = a;
+                    d = v - a * a + c.eps;
+                } else {
+                    d = v + c.eps;
+                }
+                const float inc = c.lr * g / std::sqrt(d);
+                if (use_mom) {
+                    const float mom = c.momentum * s1[i] + inc;
+                    s1[i] = mom;
+                    w -= mom;
+                } else {
+                    w -= inc;
+                }
+            });
+            return;
+        }
+        case OptimizerKind::Adagrad:  // acc += g^2; w -= lr g / sqrt(acc + eps)
+            for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
+                const float acc = s0[i] + g * g;
+                s0[i] = acc;
+                w -= c.lr * g / std::sqrt(acc + c.eps);
+            });
+            return;
+        case OptimizerKind::Adamax:
+            // m += (g - m)(1 - b1); u = max(b2 u, |g|); w -= lr m / ((1 - b1^t)(u + eps))
+            for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
+                const float m = s0[i] + (g - s0[i]) * c.one_minus_b1;
+                const float u = std::max(c.b2 * s1[i], std::fabs(g));
+                s0[i] = m;
+                s1[i] = u;
+                w -= c.lr * m / (c.one_minus_b1_pow * (u + c.eps));
+            });
+            return;
+        case OptimizerKind::Nadam:
+            // m, v as Adam; m_hat = u_{t+1} m / (1 - prod_{t+1}) + (1 - u_t) g / (1 - prod_t);
+            // v_hat = v / (1 - b2^t); w -= m_hat lr / (sqrt(v_hat) + eps)
+            for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
+                const float m = s0[i] + (g - s0[i]) * c.nadam_one_minus_b1;
+                const float v = s1[i] + (g * g - s1[i]) * c.nadam_one_minus_b2;
+                s0[i] = m;
+                s1[i] = v;
+                const float m_hat = c.nadam_u_next * m / (1.f - c.nadam_prod_next) +
+                                    (1.f - c.nadam_u_t) * g / (1.f - c.nadam_prod);
+                w -= m_hat * c.lr / (std::sqrt(v / c.one_minus_b2_pow) + c.eps);
+            });
+            return;
+        case OptimizerKind::Lion:  // w -= lr sign(b1 m + (1 - b1) g); then m = b2 m + (1 - b2) g
+            for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
+                const float d = s0[i] * c.b1 + g * c.one_minus_b1;
+                w -= c.lr * float((d > 0) - (d < 0));
+                s0[i] = s0[i] * c.b2 + g * c.one_minus_b2;
+            });
+            return;
+    }
+}
+
+// A contiguous piece of one group: the unit of parallel work across groups.
+struct Chunk {
+    int64_t group, begin, end;
+};
+
+std::vector<Chunk> make_chunks(const ParamGroup* groups, int64_t count, int64_t size, int64_t* total) {
+    std::vector<Chunk> chunks;
+    *total = 0;
+    for (int64_t gi = 0; gi < count; ++gi) {
+        for (int64_t b = 0; b < groups[gi].n; b += size)
+            chunks.push_back({gi, b, std::min(b + size, groups[gi].n)});
+        *total += std::max<int64_t>(groups[gi].n, 0);
+    }
+    return chunks;
+}
+
+void optimizer_step_cpu(const OptimizerStep& step, ParamGroup* groups, int64_t count) {
+    const Scalars c = make_scalars(step);
+    for (int64_t gi = 0; gi < count; ++gi) check_group(step, groups[gi], gi);
+    int64_t total = 0;
+    const std::vector<Chunk> chunks = make_chunks(groups, count, kElementwiseGrain, &total);
+    // Elements are independent, so any split gives the same bits; parallelize only when it pays.
+    const int64_t grain = total > kElementwiseGrain ? 1 : static_cast<int64_t>(chunks.size());
+    parallel_for(static_cast<int64_t>(chunks.size()), grain, [&](int64_t cb, int64_t ce) {
+        for (int64_t k = cb; k < ce; ++k)
+            update_range(step, c, groups[chunks[k].group], chunks[k].begin, chunks[k].end);
+    });
+}
+
+// sum_g grad_scale_g^2 * sum_i grad_g[i]^2 in double. Each fixed-size block is summed on its own and the
+// block sums are added in order, so the result does not depend on the thread count.
+double grad_sq_norm_cpu(const ParamGroup* groups, int64_t count) {
+    constexpr int64_t kBlock = 1 << 14;
+    int64_t total = 0;
+    const std::vector<Chunk> chunks = make_chunks(groups, count, kBlock, &total);
+    std::vector<double> partial(chunks.size(), 0.0);
+    const int64_t grain = total > kElementwiseGrain ? 1 : static_cast<int64_t>(chunks.size());
+    parallel_for(static_cast<int64_t>(chunks.size()), grain, [&](int64_t cb, int64_t ce) {
+        for (int64_t k = cb; k < ce; ++k) {
+            const float* g = groups[chunks[k].group].grad;
+            double sum = 0.0;
+            for (int64_t i = chunks[k].begin; i < chunks[k].end; ++i) sum += double(g[i]) * double(g[i]);
+            partial[k] = sum;
+        }
+    });
+    double result = 0.0;
+    size_t k = 0;
+    for (int64_t gi = 0; gi < count; ++gi) {
+        double group_sum = 0.0;
+        for (; k < chunks.size() && chunks[k].group == gi; ++k) group_sum += partial[k];
+        const double scale = groups[gi].grad_scale;
+        result += group_sum * scale * scale;
+    }
+    return result;
+}
+
+}  // namespace
+
+void register_optimizer_cpu(KernelTable& t) {
+    t.optimizer_step = optimizer_step_cpu;
+    t.grad_sq_norm = grad_sq_norm_cpu;
+}
+
+}  // namespace ckeras::cpu

@@ -1,0 +1,58 @@
+// Which SIMD path the CPU kernels take: CPUID detection, the CKERAS_CPU_SIMD=generic environment
+// variable, and the test override. There is no AVX-512 path, so this never reports "avx512".
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <ostream>  // ckeras/dtype.h uses std::ostream without including it
+
+#include "ckeras/device.h"
+#include "ckeras/error.h"
+#include "cpu/gemm_cpu.h"
+
+namespace ckeras {
+namespace cpu {
+namespace {
+enum Override : int { kAuto = 0, kGeneric = 1, kAvx2 = 2 };
+std::atomic<int> g_override{kAuto};
+}  // namespace
+
+bool cpu_has_avx2_fma() {
+    static const bool has = [] {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+        return false;
+#endif
+    }();
+    return has;
+}
+
+void set_gemm_simd_override(const char* level) {
+    if (level == nullptr || *level == '\0') {
+        g_override.store(kAuto);
+    } else if (std::strcmp(level, "generic") == 0) {
+        g_override.store(kGeneric);
+    } else if (std::strcmp(level, "avx2") == 0) {
+        CKERAS_CHECK(cpu_has_avx2_fma(), "set_gemm_simd_override: this CPU has no AVX2+FMA");
+        g_override.store(kAvx2);
+    } else {
+        throw_error(ErrorKind::Value, "set_gemm_simd_override: expected \"generic\", \"avx2\" or \"\", got \"",
+                    level, "\"");
+    }
+}
+
+}  // namespace cpu
+
+const char* cpu_simd_level() {
+    switch (cpu::g_override.load(std::memory_order_relaxed)) {
+        case cpu::kGeneric: return "generic";
+        case cpu::kAvx2: return "avx2";
+        default: break;
+    }
+    const char* env = std::getenv("CKERAS_CPU_SIMD");  // read each call: Python tests may set it late
+    if (env != nullptr && std::strcmp(env, "generic") == 0) return "generic";
+    return cpu::cpu_has_avx2_fma() ? "avx2" : "generic";
+}
+
+}  // namespace ckeras

@@ -1,0 +1,139 @@
+// Softmax and log-softmax CPU kernels over the middle dim of a contiguous (outer, n, inner) buffer, and their
+// backward from the forward output. float32 and float64: exp in T, sums and the final scaling in double.
+//
+// Stable form: subtract the row max first, so [1e30, 0] gives [1, 0]. A row holding +inf (or NaN, or only
+// -inf) gives NaN everywhere in that row and nowhere else, as NumPy/torch do.
+#include <cmath>
+
+#include "cpu/cpu_common.h"
+
+namespace ckeras::cpu {
+namespace {
+
+constexpr int64_t kTile = 256;          // columns per tile when inner > 1
+constexpr int64_t kGrain = 1 << 13;     // elements per thread chunk (exp-bound, so smaller than elementwise)
+
+template <class T>
+inline T nan_max(T m, T x) { return (m > x || m != m) ? m : x; }  // NaN is sticky
+
+// ---- inner == 1: one contiguous row x, y: (n,) -------------------------------------------------------
+
+template <class T>
+void softmax_row(T* y, const T* x, int64_t n, bool log) {
+    T m = x[0];
+    for (int64_t i = 1; i < n; ++i) m = nan_max(m, x[i]);
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        T e = std::exp(x[i] - m);
+        if (!log) y[i] = e;
+        s += e;
+    }
+    if (log) {
+        double shift = double(m) + std::log(s);  // log-sum-exp
+        for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(double(x[i]) - shift);
+    } else {
+        double inv = 1.0 / s;
+        for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(double(y[i]) * inv);
+    }
+}
+
+// softmax: dx = y * (dy - sum(dy * y)); log-softmax: dx = dy - exp(y) * sum(dy).
+template <class T>
+void softmax_backward_row(T* dx, const T* dy, const T* y, int64_t n, bool log) {
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i) s += log ? double(dy[i]) : double(dy[i]) * double(y[i]);
+    if (log) {
+        for (int64_t i = 0; i < n; ++i) dx[i] = static_cast<T>(double(dy[i]) - std::exp(double(y[i])) * s);
+    } else {
+        for (int64_t i = 0; i < n; ++i) dx[i] = static_cast<T>(double(y[i]) * (double(dy[i]) - s));
+    }
+}
+
+// ---- inner > 1: a tile of w <= kTile columns; element (k, j) is at k * inner + j -----------------------
+
+template <class T>
+void softmax_tile(T* y, const T* x, int64_t n, int64_t inner, int64_t w, bool log) {
+    T m[kTile];
+    double s[kTile];
+    for (int64_t j = 0; j < w; ++j) { m[j] = x[j]; s[j] = 0; }
+    for (int64_t k = 1; k < n; ++k)
+        for (int64_t j = 0; j < w; ++j) m[j] = nan_max(m[j], x[k * inner + j]);
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t j = 0; j < w; ++j) {
+            T e = std::exp(x[k * inner + j] - m[j]);
+            if (!log) y[k * inner + j] = e;
+            s[j] += e;
+        }
+    // s becomes the per-column shift (log) or scale (softmax).
+    for (int64_t j = 0; j < w; ++j) s[j] = log ? double(m[j]) + std::log(s[j]) : 1.0 / s[j];
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t j = 0; j < w; ++j) {
+            int64_t i = k * inner + j;
+            y[i] = static_cast<T>(log ? double(x[i]) - s[j] : double(y[i]) * s[j]);
+        }
+}
+
+template <class T>
+void softmax_backward_tile(T* dx, const T* dy, const T* y, int64_t n, int64_t inner, int64_t w, bool log) {
+    double s[kTile];
+    for (int64_t j = 0; j < w; ++j) s[j] = 0;
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t j = 0; j < w; ++j) {
+            int64_t i = k * inner + j;
+            s[j] += log ? double(dy[i]) : double(dy[i]) * double(y[i]);
+        }
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t j = 0; j < w; ++j) {
+            int64_t i = k * inner + j;
+            dx[i] = static_cast<T>(log ? double(dy[i]) - std::exp(double(y[i])) * s[j]
+                                       : double(y[i]) * (double(dy[i]) - s[j]));
+        }
+}
+
+// Runs fn(offset, w) for every (row-of-outer, column tile) of an (outer, n, inner) buffer in parallel;
+// offset is the element index of the tile's (0, 0) entry and w its width.
+template <class Fn>
+void for_each_tile(int64_t outer, int64_t n, int64_t inner, Fn&& fn) {
+    if (outer <= 0 || n <= 0 || inner <= 0) return;
+    int64_t ntiles = (inner + kTile - 1) / kTile;
+    int64_t per_item = n * (inner < kTile ? inner : kTile);
+    parallel_for(outer * ntiles, kGrain / per_item + 1, [&](int64_t b, int64_t e) {
+        for (int64_t it = b; it < e; ++it) {
+            int64_t o = it / ntiles, j0 = (it % ntiles) * kTile;
+            fn(o * n * inner + j0, inner - j0 < kTile ? inner - j0 : kTile);
+        }
+    });
+}
+
+void softmax_cpu(DType dtype, void* out, const void* in, int64_t outer, int64_t n, int64_t inner, bool log) {
+    CKERAS_DISPATCH_FLOAT(dtype, T, {
+        T* y = static_cast<T*>(out);
+        const T* x = static_cast<const T*>(in);
+        for_each_tile(outer, n, inner, [&](int64_t off, int64_t w) {
+            if (inner == 1) softmax_row(y + off, x + off, n, log);
+            else softmax_tile(y + off, x + off, n, inner, w, log);
+        });
+    });
+}
+
+void softmax_backward_cpu(DType dtype, void* dinp, const void* dout, const void* out, int64_t outer, int64_t n,
+                          int64_t inner, bool log) {
+    CKERAS_DISPATCH_FLOAT(dtype, T, {
+        T* dx = static_cast<T*>(dinp);
+        const T* dy = static_cast<const T*>(dout);
+        const T* y = static_cast<const T*>(out);
+        for_each_tile(outer, n, inner, [&](int64_t off, int64_t w) {
+            if (inner == 1) softmax_backward_row(dx + off, dy + off, y + off, n, log);
+            else softmax_backward_tile(dx + off, dy + off, y + off, n, inner, w, log);
+        });
+    });
+}
+
+}  // namespace
+
+void register_softmax_cpu(KernelTable& t) {
+    t.softmax = softmax_cpu;
+    t.softmax_backward = softmax_backward_cpu;
+}
+
+}  // namespace ckeras::cpu

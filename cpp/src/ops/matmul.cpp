@@ -1,0 +1,103 @@
+// matmul with NumPy semantics (1-D promotion, broadcast batch dims) over the gemm kernel. Transposed
+// views are passed to gemm as transpose flags, so x.T @ y copies nothing.
+#include "ops/op_util.h"
+
+namespace ckeras {
+
+namespace {
+
+// How a (rows, cols) matrix view is handed to gemm: as stored or transposed, with its row stride.
+struct GemmOperand {
+    bool trans;
+    int64_t ld;
+};
+
+// Returns nullopt when the view needs a copy (neither dim has unit stride).
+std::optional<GemmOperand> as_gemm_operand(int64_t rows, int64_t cols, int64_t s_row, int64_t s_col) {
+    if (s_col == 1 || cols == 1) return GemmOperand{false, rows == 1 ? std::max<int64_t>(cols, 1) : std::max(s_row, cols)};
+    if (s_row == 1 || rows == 1) return GemmOperand{true, cols == 1 ? std::max<int64_t>(rows, 1) : std::max(s_col, rows)};
+    return std::nullopt;
+}
+
+// out (batch..., M, N) = a (batch..., M, K) @ b (batch..., K, N); a and b already broadcast.
+void batched_gemm(const Tensor& out, const Tensor& a, const Tensor& b) {
+    int64_t nd = out.dim(), M = out.shape()[nd - 2], N = out.shape()[nd - 1], K = a.shape()[nd - 1];
+    auto gemm = CKERAS_KERNEL(out, gemm, "matmul");
+    int64_t batch = 1;
+    for (int64_t d = 0; d < nd - 2; ++d) batch *= out.shape()[d];
+    auto oa = as_gemm_operand(M, K, a.strides()[nd - 2], a.strides()[nd - 1]);
+    auto ob = as_gemm_operand(K, N, b.strides()[nd - 2], b.strides()[nd - 1]);
+    CKERAS_ASSERT(oa && ob);
+    size_t isz = out.itemsize();
+    Shape idx(std::max<int64_t>(nd - 2, 0), 0);
+    for (int64_t i = 0; i < batch; ++i) {
+        int64_t offa = 0, offb = 0, offo = i * M * N;
+        for (int64_t d = 0; d < nd - 2; ++d) { offa += idx[d] * a.strides()[d]; offb += idx[d] * b.strides()[d]; }
+        gemm(out.dtype(), oa->trans, ob->trans, M, N, K, 1.0, static_cast<const char*>(a.data_ptr()) + offa * isz,
+             oa->ld, static_cast<const char*>(b.data_ptr()) + offb * isz, ob->ld, 0.0,
+             static_cast<char*>(out.data_ptr()) + offo * isz, N);
+        for (int64_t d = nd - 3; d >= 0; --d) {
+            if (++idx[d] < out.shape()[d]) break;
+            idx[d] = 0;
+        }
+    }
+}
+
+Tensor gemm_ready(const Tensor& x) {
+    int64_t nd = x.dim();
+    return as_gemm_operand(x.shape()[nd - 2], x.shape()[nd - 1], x.strides()[nd - 2], x.strides()[nd - 1])
+               ? x
+               : contiguous(x);
+}
+
+// Both inputs at least 2-D and of a float dtype.
+Tensor matmul_nd(const Tensor& a, const Tensor& b) {
+    int64_t na = a.dim(), nb = b.dim();
+    int64_t M = a.shape()[na - 2], K = a.shape()[na - 1], K2 = b.shape()[nb - 2], N = b.shape()[nb - 1];
+    CKERAS_CHECK(K == K2, "matmul: inner dimensions differ: ", a.shape(), " @ ", b.shape(), " (", K, " != ", K2, ")");
+    Shape batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
+                                   Shape(b.shape().begin(), b.shape().end() - 2));
+    Shape sa = batch, sb = batch, so = batch;
+    sa.insert(sa.end(), {M, K});
+    sb.insert(sb.end(), {K, N});
+    so.insert(so.end(), {M, N});
+    Tensor out = Tensor::empty(so, a.dtype(), a.device());
+    if (out.numel()) {
+        if (K == 0) {
+            CKERAS_KERNEL(out, fill, "matmul")(out.dtype(), out.data_ptr(), out.numel(), 0.0);
+        } else {
+            batched_gemm(out, broadcast_to(gemm_ready(a.detach()), sa), broadcast_to(gemm_ready(b.detach()), sb));
+        }
+    }
+    Shape as = a.shape(), bs = b.shape();
+    Tensor ad = a.detach(), bd = b.detach();
+    record_fn(out, "MatmulBackward", {&a, &b}, [ad, bd, as, bs](const Tensor& g) {
+        // dA = dC @ B^T, dB = A^T @ dC, summed over broadcast batch dims.
+        Tensor ga = sum_to(matmul_nd(g, swapaxes(bd, -1, -2)), as);
+        Tensor gb = sum_to(matmul_nd(swapaxes(ad, -1, -2), g), bs);
+        return std::vector<Tensor>{ga, gb};
+    });
+    return out;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+    check_defined("matmul", a_in);
+    check_defined("matmul", b_in);
+    check_same_device("matmul", a_in, b_in);
+    CKERAS_CHECK(a_in.dim() >= 1 && b_in.dim() >= 1, "matmul: inputs must be at least 1-D, got shapes ",
+                 a_in.shape(), " and ", b_in.shape());
+    DType dt = promote_types(a_in.dtype(), b_in.dtype());
+    if (!is_floating(dt)) dt = DType::Float32;
+    Tensor a = cast(a_in, dt), b = cast(b_in, dt);
+    bool va = a.dim() == 1, vb = b.dim() == 1;
+    if (va) a = expand_dims(a, 0);
+    if (vb) b = expand_dims(b, 1);
+    Tensor out = matmul_nd(a, b);
+    if (va) out = squeeze(out, Axes{-2});
+    if (vb) out = squeeze(out, Axes{-1});
+    return out;
+}
+
+}  // namespace ckeras

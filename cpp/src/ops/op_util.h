@@ -1,0 +1,56 @@
+// Helpers shared by the op files: kernel lookup for a tensor's device, device checks, views, and a
+// base for backward nodes that keep saved tensors.
+#pragma once
+#include "ckeras/autograd.h"
+#include "ckeras/kernels.h"
+#include "ckeras/ops.h"
+
+namespace ckeras {
+
+inline KernelTable& kt(const Tensor& x) { return kernel_table(x.device().type); }
+
+// The kernel `slot` for x's device, or NotImplemented naming op and device.
+#define CKERAS_KERNEL(x, slot, opname) ::ckeras::require_kernel(::ckeras::kt(x).slot, opname, (x).device())
+
+inline void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
+    CKERAS_CHECK(a.device() == b.device(), op, ": inputs are on different devices (", a.device().str(), " and ",
+                 b.device().str(), ")");
+}
+
+inline void check_defined(const char* op, const Tensor& x) {
+    CKERAS_CHECK(x.defined(), op, ": got an undefined tensor");
+}
+
+// A view of x's storage with new geometry (no autograd wiring).
+Tensor make_view(const Tensor& x, const Shape& shape, const Shape& strides, int64_t offset);
+
+// Tensor with x's dtype/device and `shape`, uninitialised.
+inline Tensor empty_like_shape(const Tensor& x, const Shape& shape, DType dtype) {
+    return Tensor::empty(shape, dtype, x.device());
+}
+
+// Most ops are simple: a lambda backward with captured saved tensors. Capture an op's own output
+// only as out.detach(), or the node would keep itself alive through it.
+struct LambdaNode : Node {
+    using Fn = std::function<std::vector<Tensor>(const Tensor&)>;
+    LambdaNode(const char* name, Fn fn) : name_(name), fn_(std::move(fn)) {}
+    std::vector<Tensor> backward(const Tensor& dout) override {
+        if (!fn_)
+            throw_error(ErrorKind::Runtime, "backward through ", name_, " a second time: its saved tensors were "
+                        "freed; use a persistent GradientTape (retain_graph) to differentiate twice");
+        return fn_(dout);
+    }
+    const char* name() const override { return name_; }
+    void release() override { fn_ = nullptr; }
+    const char* name_;
+    Fn fn_;
+};
+
+// Records `fn` as out's backward when any of `inputs` needs a gradient.
+template <class Fn>
+void record_fn(Tensor& out, const char* name, std::initializer_list<const Tensor*> inputs, Fn&& fn) {
+    if (!needs_grad(inputs)) return;
+    record(out, std::make_shared<LambdaNode>(name, std::forward<Fn>(fn)), inputs);
+}
+
+}  // namespace ckeras

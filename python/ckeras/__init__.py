@@ -1,0 +1,21 @@
+"""ckeras: a Keras-compatible deep-learning library with a C++ engine.
+
+`import ckeras as keras` gives Keras 3's names; the C++ extension `ckeras._core` does the work.
+"""
+from ckeras import _core
+
+_core.set_default_grad_enabled(False)  # only a GradientTape records gradients, as in TensorFlow
+from ckeras import _tensor  # noqa: F401  (installs operators and indexing on Tensor)
+from ckeras._core import Tensor
+from ckeras import ops
+from ckeras import activations
+from ckeras import random
+from ckeras import sysconfig
+from ckeras.backend.variables import Variable
+from ckeras.backend.gradient_tape import GradientTape
+from ckeras.ops.core import convert_to_tensor
+
+__version__ = "0.1.0"
+
+__all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "sysconfig",
+           "convert_to_tensor"]

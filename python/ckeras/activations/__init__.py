@@ -1,0 +1,96 @@
+"""`ckeras.activations`: Keras 3's activation functions, by name or as callables."""
+from ckeras import ops as _ops
+from ckeras.ops.core import _tensor
+
+__all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "sigmoid",
+           "hard_sigmoid", "tanh", "softplus", "softsign", "exponential", "linear", "softmax",
+           "log_softmax", "get", "serialize", "deserialize"]
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras's relu: `max(x, 0)`, with optional leaky slope, cap and threshold."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return _ops.relu(x)
+    t = _tensor(x)
+    pos = _ops.where(_ops.greater_equal(t, threshold), t, 0.0) if threshold else _ops.relu(t)
+    if max_value is not None:
+        pos = _ops.minimum(pos, float(max_value))
+    if negative_slope:
+        neg = _ops.multiply(_ops.minimum(_ops.subtract(t, threshold), 0.0), float(negative_slope))
+        return _ops.add(pos, neg)
+    return pos
+
+
+relu6 = _ops.relu6
+leaky_relu = _ops.leaky_relu
+selu = _ops.selu
+silu = _ops.silu
+swish = _ops.silu
+sigmoid = _ops.sigmoid
+hard_sigmoid = _ops.hard_sigmoid
+tanh = _ops.tanh
+softplus = _ops.softplus
+softsign = _ops.softsign
+
+
+def elu(x, alpha=1.0):
+    """`x` for x > 0, `alpha * (exp(x) - 1)` otherwise."""
+    return _ops.elu(x, alpha)
+
+
+def gelu(x, approximate=False):
+    """GELU; Keras's activation defaults to the exact (erf) form."""
+    return _ops.gelu(x, approximate)
+
+
+def exponential(x):
+    """`exp(x)`."""
+    return _ops.exp(x)
+
+
+def linear(x):
+    """The identity."""
+    return _tensor(x)
+
+
+def softmax(x, axis=-1):
+    """Softmax over `axis`."""
+    return _ops.softmax(x, axis)
+
+
+def log_softmax(x, axis=-1):
+    """Log-softmax over `axis`."""
+    return _ops.log_softmax(x, axis)
+
+
+_ALL = {name: globals()[name] for name in __all__[:-3]}
+
+
+def serialize(activation):
+    """The registered name of an activation function."""
+    for name, fn in _ALL.items():
+        if fn is activation:
+            return name
+    raise ValueError(f"Unknown activation function: {activation}")
+
+
+def deserialize(name):
+    """The activation function registered under `name`."""
+    return get(name)
+
+
+def get(identifier):
+    """Resolves an activation from a name, None (linear) or a callable."""
+    if identifier is None:
+        return linear
+    if callable(identifier):
+        return identifier
+    if isinstance(identifier, str):
+        fn = _ALL.get(identifier)
+        if fn is None:
+            import difflib
+            close = difflib.get_close_matches(identifier, list(_ALL), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ValueError(f"Could not interpret activation function identifier: {identifier}.{hint}")
+        return fn
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")

@@ -1,0 +1,1 @@
+"""Engine-facing pieces of ckeras: Variable and GradientTape."""

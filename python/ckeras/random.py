@@ -1,0 +1,1 @@
+"""`ckeras.random`: seeded random tensors from the engine's counter-based (Philox) generator."""
