@@ -28,5 +28,6 @@ void bind_ops(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_autograd(py::module_& m);
 void bind_system(py::module_& m);
+void bind_dlpack(py::module_& m);
 
 }  // namespace ckeras::bind

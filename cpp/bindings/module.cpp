@@ -30,4 +30,5 @@ PYBIND11_MODULE(_core, m) {
     ckeras::bind::bind_nn(m);
     ckeras::bind::bind_autograd(m);
     ckeras::bind::bind_system(m);
+    ckeras::bind::bind_dlpack(m);
 }

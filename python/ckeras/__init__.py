@@ -6,7 +6,7 @@ from ckeras import _core
 
 _core.set_default_grad_enabled(False)  # only a GradientTape records gradients, as in TensorFlow
 from ckeras import _tensor  # noqa: F401  (installs operators and indexing on Tensor)
-from ckeras._core import Tensor
+from ckeras._core import Tensor, from_dlpack
 from ckeras import ops
 from ckeras import activations
 from ckeras import random
@@ -18,4 +18,4 @@ from ckeras.ops.core import convert_to_tensor
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "sysconfig",
-           "convert_to_tensor"]
+           "convert_to_tensor", "from_dlpack"]

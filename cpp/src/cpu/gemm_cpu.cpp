@@ -62,7 +62,7 @@ void pack_panels(const View<T>& v, int64_t rows, int64_t kc, T* dst) {
                 const T* src = v.at(r0, k);
                 T* d = dst + k * W;
                 if (n == W) {
-                    for (int i = 0; i < W; ++i) d[i] = src[i];
+                    std::memcpy(d, src, sizeof(T) * W);  // a fixed-size copy: vector moves
                 } else {
                     for (int i = 0; i < W; ++i) d[i] = i < n ? src[i] : T(0);
                 }
@@ -228,7 +228,8 @@ void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, con
         if (best < 0 || cost < best) best = cost, tm = a, tn = threads / a;
     }
     // B read in place when this thread's packed B panel would serve only a few A micro-panels.
-    const bool b_in_place = !tb && (mt + tm - 1) / tm <= 4;
+    static const int64_t tip = getenv("TIP") ? atol(getenv("TIP")) : 4;
+    const bool b_in_place = !tb && (mt + tm - 1) / tm <= tip;
     std::atomic<bool> ok{true};
     auto work = [&](int t) {
         const int ti = t / tn, tj = t % tn;

@@ -33,7 +33,7 @@ struct Scalars {
     float nadam_prod;        // Nadam: prod_{k<=t} u_k (Keras's _u_product during step t)
     float nadam_prod_next;   // Nadam: prod_{k<=t+1} u_k
     float one_minus_b2_pow;  // Nadam: 1 - b2^t
-    float nadam_one_minus_b1, nadam_one_minus_b2;  // Nadam: 1 - f32(b1), 1 - f32(b2), in float32
+    float f32_one_minus_b1, f32_one_minus_b2;  // Nadam, Lion: 1 - f32(b1), 1 - f32(b2), in float32
 };
 
 Scalars make_scalars(const OptimizerStep& s) {
@@ -61,8 +61,10 @@ Scalars make_scalars(const OptimizerStep& s) {
     c.nadam_u_next = c.b1 * (1.f - 0.5f * std::pow(decay, t + 1.f));
     c.nadam_prod = float(s.nadam_u_product) * c.b1 * factor_t;
     c.nadam_prod_next = c.nadam_prod * c.nadam_u_next;
-    c.nadam_one_minus_b1 = 1.f - c.b1;  // Nadam subtracts the cast betas (0.1f + 2.4e-8), unlike Adam
-    c.nadam_one_minus_b2 = 1.f - c.b2;
+    // Nadam and Lion subtract the already-cast betas (1 - 0.9f = 0.1f + 2.4e-8); Adam, Adamax and
+    // RMSprop subtract in Python and then cast (0.1f).
+    c.f32_one_minus_b1 = 1.f - c.b1;
+    c.f32_one_minus_b2 = 1.f - c.b2;
     return c;
 }
 
@@ -70,7 +72,7 @@ Scalars make_scalars(const OptimizerStep& s) {
 void check_group(const OptimizerStep& s, const ParamGroup& p, int64_t index) {
     if (p.n == 0) return;
     CKERAS_CHECK(p.n > 0 && p.param && p.grad, "optimizer_step: group ", index,
-                 " needs param and grad pointers and n >= 0, got n=", p.n);
+                 " needs param and grad pointers and a size >= 0, got n=", p.n);
     bool need[3] = {false, false, false};
     switch (s.kind) {
         case OptimizerKind::SGD: need[0] = s.momentum != 0; break;
@@ -180,8 +182,8 @@ void update_range(const OptimizerStep& s, const Scalars& c, const ParamGroup& p,
             // m, v as Adam; m_hat = u_{t+1} m / (1 - prod_{t+1}) + (1 - u_t) g / (1 - prod_t);
             // v_hat = v / (1 - b2^t); w -= m_hat lr / (sqrt(v_hat) + eps)
             for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
-                const float m = s0[i] + (g - s0[i]) * c.nadam_one_minus_b1;
-                const float v = s1[i] + (g * g - s1[i]) * c.nadam_one_minus_b2;
+                const float m = s0[i] + (g - s0[i]) * c.f32_one_minus_b1;
+                const float v = s1[i] + (g * g - s1[i]) * c.f32_one_minus_b2;
                 s0[i] = m;
                 s1[i] = v;
                 const float m_hat = c.nadam_u_next * m / (1.f - c.nadam_prod_next) +
@@ -191,9 +193,9 @@ void update_range(const OptimizerStep& s, const Scalars& c, const ParamGroup& p,
             return;
         case OptimizerKind::Lion:  // w -= lr sign(b1 m + (1 - b1) g); then m = b2 m + (1 - b2) g
             for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
-                const float d = s0[i] * c.b1 + g * c.one_minus_b1;
+                const float d = s0[i] * c.b1 + g * c.f32_one_minus_b1;
                 w -= c.lr * float((d > 0) - (d < 0));
-                s0[i] = s0[i] * c.b2 + g * c.one_minus_b2;
+                s0[i] = s0[i] * c.b2 + g * c.f32_one_minus_b2;
             });
             return;
     }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs what the build and tests need, builds ckeras once as
+# the installed wheel with the C++ tests beside it (CUDA too when nvcc is present), then ctest and pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f /usr/include/gtest/gtest.h ] || [ ! -f /usr/include/benchmark/benchmark.h ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq libgtest-dev libbenchmark-dev >/dev/null
+fi
+python3 -m pip install --quiet --disable-pip-version-check "numpy>=1.23" pytest "scikit-build-core>=0.10" "pybind11>=2.12" ninja cmake
+
+# One build: the wheel's extension and the GoogleTest binary come out of the same CMake tree.
+python3 -m pip install --quiet --disable-pip-version-check --no-build-isolation . \
+  -Cbuild-dir=build/ci -Ccmake.define.CKERAS_BUILD_TESTS=ON -Ccmake.define.CKERAS_BUILD_BENCH=ON
+
+ctest --test-dir build/ci --output-on-failure -j2 --timeout 600
+# Run pytest from outside the source tree so that the installed package is the one imported.
+cd tests && python3 -m pytest -q -p no:cacheprovider python
