@@ -385,11 +385,12 @@ TEST(Optimizer, GradSqNormMatchesReference) {
     EXPECT_NEAR(got, want, 1e-12 * want);
     EXPECT_EQ(table().grad_sq_norm(nullptr, 0), 0.0);
 #ifdef _OPENMP
+    const int saved = omp_get_max_threads();
     omp_set_num_threads(1);
     const double one = table().grad_sq_norm(groups.data(), int64_t(groups.size()));
     omp_set_num_threads(3);
     const double three = table().grad_sq_norm(groups.data(), int64_t(groups.size()));
-    omp_set_num_threads(2);
+    omp_set_num_threads(saved);
     EXPECT_EQ(one, three);  // bitwise: fixed blocks summed in order
     EXPECT_EQ(one, got);
 #endif
@@ -401,6 +402,9 @@ TEST(Optimizer, IndependentOfThreadCount) {
     std::mt19937 rng(3);
     std::uniform_real_distribution<float> unif(-1.f, 1.f);
     for (int64_t i = 0; i < n; ++i) { w0[i] = unif(rng); g[i] = unif(rng); }
+#ifdef _OPENMP
+    const int saved = omp_get_max_threads();
+#endif
     auto run = [&](int threads) {
 #ifdef _OPENMP
         omp_set_num_threads(threads);
@@ -415,6 +419,8 @@ TEST(Optimizer, IndependentOfThreadCount) {
         return w;
     };
     const std::vector<float> a = run(1), b = run(4);
-    run(2);
+#ifdef _OPENMP
+    omp_set_num_threads(saved);
+#endif
     EXPECT_EQ(a, b);
 }

@@ -45,11 +45,14 @@ Moments moments(const std::vector<T>& x) {
     return m;
 }
 
-void set_threads(int n) {
+// Sets the OpenMP thread count; returns the previous one so a test can restore it.
+int set_threads(int n) {
 #ifdef _OPENMP
+    const int old = omp_get_max_threads();
     omp_set_num_threads(n);
+    return old;
 #else
-    (void)n;
+    return n;
 #endif
 }
 
@@ -201,6 +204,7 @@ TEST(Random, OffsetContinuesStream) {
 
 TEST(Random, IndependentOfThreadCount) {
     const int64_t n = 100003;  // above the parallel grain, odd
+    const int saved = set_threads(1);
     for (RandomDist dist : kDists) {
         set_threads(1);
         auto f1 = draw<float>(dist, n, 123, 456, 0.0, 1.0);
@@ -214,7 +218,7 @@ TEST(Random, IndependentOfThreadCount) {
         EXPECT_TRUE(bitwise_equal(f1, f3));
         EXPECT_TRUE(bitwise_equal(d1, d4));
     }
-    set_threads(2);
+    set_threads(saved);
 }
 
 TEST(Random, RejectsNonFloatDtype) {
@@ -302,7 +306,7 @@ TEST(Dropout, OffsetContinuesAndThreadIndependent) {
     auto inp = ramp<float>(n);
     std::vector<float> full, tail;
     std::vector<char> kfull, ktail;
-    set_threads(1);
+    const int saved = set_threads(1);
     run_dropout(full, kfull, inp, 0.2, 8, 0);
     std::vector<float> inp_tail(inp.begin() + k, inp.end());
     run_dropout(tail, ktail, inp_tail, 0.2, 8, uint64_t(k));
@@ -314,5 +318,5 @@ TEST(Dropout, OffsetContinuesAndThreadIndependent) {
     run_dropout(full4, kfull4, inp, 0.2, 8, 0);
     EXPECT_TRUE(bitwise_equal(full, full4));
     EXPECT_EQ(kfull, kfull4);
-    set_threads(2);
+    set_threads(saved);
 }

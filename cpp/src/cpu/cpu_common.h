@@ -30,6 +30,7 @@ void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
         return;
     }
 #endif
+    (void)grain;
     fn(0, n);
 }
 
