@@ -2,6 +2,7 @@
 #include "bind_common.h"
 #include "ckeras/autograd.h"
 #include "ckeras/device.h"
+#include "ckeras/interrupt.h"
 
 namespace ckeras::bind {
 
@@ -23,7 +24,19 @@ void bind_autograd(py::module_& m) {
     m.def("_storage_version", [](const Tensor& t) { return t.impl()->storage->version.load(); });
 }
 
+// Called from an op's thread between chunks: runs Python's signal handlers (main thread only). A
+// pending KeyboardInterrupt is cleared here and re-raised by the exception translator.
+static bool python_interrupt_pending() {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+        PyErr_Clear();
+        return true;
+    }
+    return false;
+}
+
 void bind_system(py::module_& m) {
+    set_interrupt_hook(&python_interrupt_pending);
     m.def("is_cuda_build", &is_cuda_build);
     m.def("cuda_device_count", &cuda_device_count);
     m.def("cuda_unavailable_reason", &cuda_unavailable_reason);
@@ -34,6 +47,9 @@ void bind_system(py::module_& m) {
     m.def("cpu_simd_level", &cpu_simd_level);
     m.def("cpu_num_threads", &cpu_num_threads);
     m.def("set_cpu_num_threads", &set_cpu_num_threads);
+    m.def("cpu_cache_bytes", &cpu_cache_bytes);
+    m.def("cpu_cache_release", &cpu_cache_release);
+    m.def("set_cpu_cache_limit", &set_cpu_cache_limit);
 }
 
 }  // namespace ckeras::bind

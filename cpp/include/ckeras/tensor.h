@@ -24,6 +24,13 @@ struct Storage {
 // Allocates `nbytes` on `device` (64-byte aligned on the CPU). MemoryError names the bytes requested.
 std::shared_ptr<Storage> allocate_storage(int64_t nbytes, Device device);
 
+// The CPU allocator behind allocate_storage (core/cpu_allocator.cpp): aligned blocks, large ones
+// recycled through a capped cache.
+std::shared_ptr<void> cpu_allocate(int64_t nbytes);
+int64_t cpu_cache_bytes();
+void cpu_cache_release();
+void set_cpu_cache_limit(int64_t bytes);
+
 struct TensorImpl {
     std::shared_ptr<Storage> storage;
     Shape shape;

@@ -49,3 +49,19 @@ void device_free(Device, void*) {}
 #endif
 
 }  // namespace ckeras
+
+// ---- interruption (interrupt.h) ----
+#include <atomic>
+
+#include "ckeras/interrupt.h"
+
+namespace ckeras {
+namespace {
+std::atomic<bool (*)()> g_interrupt_hook{nullptr};
+}
+void set_interrupt_hook(bool (*hook)()) { g_interrupt_hook = hook; }
+void poll_interrupt() {
+    auto hook = g_interrupt_hook.load();
+    if (hook && hook()) throw_error(ErrorKind::Interrupt, "interrupted");
+}
+}  // namespace ckeras

@@ -16,14 +16,8 @@ std::shared_ptr<Storage> allocate_storage(int64_t nbytes, Device device) {
     st->nbytes = nbytes;
     st->device = device;
     if (device.type == DeviceType::CPU) {
-        constexpr int64_t kAlign = 64;
-        int64_t rounded = ((nbytes + kAlign - 1) / kAlign) * kAlign;
-        if (rounded == 0) rounded = kAlign;
-        void* p = std::aligned_alloc(kAlign, static_cast<size_t>(rounded));
-        if (!p)
-            throw_error(ErrorKind::Memory, "out of memory: failed to allocate ", nbytes, " bytes on cpu");
-        st->data = p;
-        st->owner = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+        st->owner = cpu_allocate(nbytes);
+        st->data = st->owner.get();
     } else {
         void* p = device_malloc(device, nbytes);
         st->data = p;

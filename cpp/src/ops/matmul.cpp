@@ -1,5 +1,6 @@
 // matmul with NumPy semantics (1-D promotion, broadcast batch dims) over the gemm kernel. Transposed
 // views are passed to gemm as transpose flags, so x.T @ y copies nothing.
+#include "ckeras/interrupt.h"
 #include "ops/op_util.h"
 
 namespace ckeras {
@@ -29,13 +30,26 @@ void batched_gemm(const Tensor& out, const Tensor& a, const Tensor& b) {
     auto ob = as_gemm_operand(K, N, b.strides()[nd - 2], b.strides()[nd - 1]);
     CKERAS_ASSERT(oa && ob);
     size_t isz = out.itemsize();
+    // Large products run in row chunks so that Ctrl-C is noticed within about a second.
+    double flops = 2.0 * static_cast<double>(M) * N * K;
+    int64_t rows = flops > kInterruptPollFlops
+                       ? std::max<int64_t>(256, static_cast<int64_t>(M * kInterruptPollFlops / flops))
+                       : M;
     Shape idx(std::max<int64_t>(nd - 2, 0), 0);
     for (int64_t i = 0; i < batch; ++i) {
         int64_t offa = 0, offb = 0, offo = i * M * N;
         for (int64_t d = 0; d < nd - 2; ++d) { offa += idx[d] * a.strides()[d]; offb += idx[d] * b.strides()[d]; }
-        gemm(out.dtype(), oa->trans, ob->trans, M, N, K, 1.0, static_cast<const char*>(a.data_ptr()) + offa * isz,
-             oa->ld, static_cast<const char*>(b.data_ptr()) + offb * isz, ob->ld, 0.0,
-             static_cast<char*>(out.data_ptr()) + offo * isz, N);
+        const char* pa = static_cast<const char*>(a.data_ptr()) + offa * isz;
+        const char* pb = static_cast<const char*>(b.data_ptr()) + offb * isz;
+        char* po = static_cast<char*>(out.data_ptr()) + offo * isz;
+        for (int64_t r0 = 0; r0 < M; r0 += rows) {
+            int64_t mr = std::min(rows, M - r0);
+            // Row r of op(A) starts at r*lda when stored as is, at column r (offset r) when transposed.
+            const char* par = pa + (oa->trans ? r0 : r0 * oa->ld) * static_cast<int64_t>(isz);
+            gemm(out.dtype(), oa->trans, ob->trans, mr, N, K, 1.0, par, oa->ld, pb, ob->ld, 0.0,
+                 po + r0 * N * static_cast<int64_t>(isz), N);
+            if (mr < M) poll_interrupt();
+        }
         for (int64_t d = nd - 3; d >= 0; --d) {
             if (++idx[d] < out.shape()[d]) break;
             idx[d] = 0;
