@@ -119,7 +119,7 @@ void check_all_shapes(ReduceOp op) {
         for (int64_t r : kSizes)
             for (int64_t inner : kSizes) {
                 int64_t n = outer * r * inner;
-                if (n > 300000 || (r == 0 && !(op == ReduceOp::Sum || op == ReduceOp::Prod))) continue;
+                if (n > 150000 || (r == 0 && !(op == ReduceOp::Sum || op == ReduceOp::Prod))) continue;
                 SCOPED_TRACE(testing::Message() << "dtype " << dtype_of<T>() << " op " << int(op) << " shape ("
                                                 << outer << ", " << r << ", " << inner << ")");
                 std::vector<T> x = make_input<T>(op, n, seed++);

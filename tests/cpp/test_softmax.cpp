@@ -97,7 +97,7 @@ void check_against_naive() {
             for (int64_t n : kSizes)
                 for (int64_t inner : kSizes) {
                     int64_t count = outer * n * inner;
-                    if (count > 200000) continue;
+                    if (count > 100000) continue;
                     SCOPED_TRACE(testing::Message() << (log ? "log_softmax" : "softmax") << " " << dtype_of<T>()
                                                     << " (" << outer << ", " << n << ", " << inner << ")");
                     auto x = uniform<T>(count, -5, 5, seed++);

@@ -14,15 +14,22 @@ namespace {
 
 constexpr int64_t kRowGrain = 1 << 13;  // elements per thread chunk (exp/log-bound)
 
-// Probability clip to [lo, hi] = [eps, 1 - eps], both rounded to T as a T-precision framework would hold them.
-// The gradient passes where lo <= q <= hi (clip inactive, boundaries included, as torch.clamp and TF do).
+// Probability clip to [lo, hi] = [eps, 1 - eps], both held in T as a T-precision framework holds them
+// (float32: hi = 0.99999988, so -log(1 - hi) = 15.94). The gradient passes where lo <= q <= hi (clip
+// inactive, boundaries included, as torch.clamp and TF do).
 struct Clip {
     double lo, hi;
     double operator()(double q) const { return q < lo ? lo : (q > hi ? hi : q); }  // NaN passes through
     bool passes(double q) const { return q >= lo && q <= hi; }
 };
+// hi is computed as T(1) - lo on purpose: GCC 12.2 at -O2 SLP-vectorises the pair
+// {double(float(eps)), double(float(1.0 - eps))} and then folds the float round trip away (wrong code).
 template <class T>
-Clip make_clip(double eps) { return {double(static_cast<T>(eps)), double(static_cast<T>(1.0 - eps))}; }
+Clip make_clip(double eps) {
+    T lo = static_cast<T>(eps);
+    T hi = T(1) - lo;
+    return {double(lo), double(hi)};
+}
 
 // Row max (NaN-sticky) and log(sum(exp(z - max))): logsumexp(z) = m + ls. C >= 1.
 template <class T>
@@ -43,8 +50,9 @@ double row_sum(const T* p, int64_t C) {
 
 // ---- categorical cross-entropy, dense targets; one row: pred, target, dpred (C,) ------------------------
 
-// logits: sum_i y_i * (logsumexp(z) - z_i) = logsumexp(z) * sum(y) - sum(y * z).
-// probs:  q = p / sum(p), c = clip(q), loss = -sum_i y_i * log(c_i).
+// logits: sum_i y_i * (logsumexp(z) - z_i) = logsumexp(z) * sum(y) - sum(y * z). Every term is taken, as in
+//         that formula and TF: a -inf logit gives 0 * inf = NaN even where its target is 0. C == 0 gives 0.
+// probs:  q = p / sum(p), c = clip(q), loss = -sum_i y_i * log(c_i); an all-zero row gives 0/0 = NaN.
 template <class T>
 double ce_forward_row(const T* p, const T* y, int64_t C, bool from_logits, Clip clip) {
     if (C == 0) return 0.0;

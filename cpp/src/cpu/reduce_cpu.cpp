@@ -30,7 +30,8 @@ inline bool is_nan(A a) {
     else return false;
 }
 
-// Each op: identity and a combine step. Max/Min keep a NaN once seen (NaN is sticky on either side).
+// Each op: identity and a combine step. Max/Min keep a NaN once seen (NaN is sticky on either side) and
+// keep the accumulated value on ties, as NumPy does.
 struct SumOp {
     template <class A> static A identity() { return A(0); }
     template <class A> static A apply(A a, A x) { return a + x; }
@@ -44,14 +45,14 @@ struct MaxOp {
         if constexpr (std::is_floating_point_v<A>) return -std::numeric_limits<A>::infinity();
         else return std::numeric_limits<A>::lowest();
     }
-    template <class A> static A apply(A a, A x) { return (a > x || is_nan(a)) ? a : x; }
+    template <class A> static A apply(A a, A x) { return (a >= x || is_nan(a)) ? a : x; }
 };
 struct MinOp {
     template <class A> static A identity() {
         if constexpr (std::is_floating_point_v<A>) return std::numeric_limits<A>::infinity();
         else return std::numeric_limits<A>::max();
     }
-    template <class A> static A apply(A a, A x) { return (a < x || is_nan(a)) ? a : x; }
+    template <class A> static A apply(A a, A x) { return (a <= x || is_nan(a)) ? a : x; }
 };
 
 // Accumulator types. Lane: what the inner loop adds in. Wide: what blocks are combined in.
