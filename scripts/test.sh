@@ -12,6 +12,7 @@ fi
 python3 -m pip install --quiet --disable-pip-version-check "numpy>=1.23" pytest "scikit-build-core>=0.10" "pybind11>=2.12" ninja cmake
 
 # One build: the wheel's extension and the GoogleTest binary come out of the same CMake tree.
+if command -v nvcc >/dev/null 2>&1 && [ "${CKERAS_CUDA:-AUTO}" != OFF ]; then export CKERAS_EXPECT_CUDA_BUILD=1; fi
 python3 -m pip install --quiet --disable-pip-version-check --no-build-isolation . \
   -Cbuild-dir=build/ci -Ccmake.define.CKERAS_BUILD_TESTS=ON -Ccmake.define.CKERAS_BUILD_BENCH=ON
 

@@ -17,7 +17,7 @@ template <class Out, class In>
 void copy_typed(Out* out, const int64_t* out_strides, const In* in, const int64_t* in_strides, const int64_t* shape,
                 int ndim) {
     for_each_row<2>(shape, ndim, {out_strides, in_strides},
-                    [&](int64_t, const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
+                    [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
         Out* o = out + off[0];
         const In* p = in + off[1];
         const int64_t so = st[0], si = st[1];

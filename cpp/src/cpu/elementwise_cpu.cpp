@@ -169,7 +169,7 @@ void binary_loop(R* out, const T* a, const int64_t* as, const T* b, const int64_
                  int nd, F f) {
     Shape os = contiguous_strides(Shape(shape, shape + nd));
     for_each_row<3>(shape, nd, {os.data(), as, bs},
-                    [&](int64_t, const std::array<int64_t, 3>& off, int64_t n, const std::array<int64_t, 3>& st) {
+                    [&](const std::array<int64_t, 3>& off, int64_t n, const std::array<int64_t, 3>& st) {
         if (st[0] == 1) {
             binary_row<T, R>(out + off[0], a + off[1], st[1], b + off[2], st[2], n, f);
         } else {
@@ -226,7 +226,7 @@ void where_cpu(DType dtype, void* out, const void* cond, const int64_t* cs, cons
         const T* x = static_cast<const T*>(a);
         const T* y = static_cast<const T*>(b);
         for_each_row<4>(shape, nd, {os.data(), cs, as, bs},
-                        [&](int64_t, const std::array<int64_t, 4>& off, int64_t n, const std::array<int64_t, 4>& st) {
+                        [&](const std::array<int64_t, 4>& off, int64_t n, const std::array<int64_t, 4>& st) {
             for (int64_t i = 0; i < n; ++i)
                 o[off[0] + i * st[0]] = c[off[1] + i * st[1]] ? x[off[2] + i * st[2]] : y[off[3] + i * st[3]];
         });

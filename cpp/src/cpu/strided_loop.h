@@ -39,8 +39,9 @@ StridedLayout<N> collapse_dims(const int64_t* shape, int ndim, const std::array<
     return L;
 }
 
-// fn(row, offsets, n, inner_strides): row is the row index (the contiguous output starts at row*n),
-// offsets[k] the element offset of operand k's row start, n the row length.
+// fn(offsets, n, inner_strides): offsets[k] is the element offset of operand k where a run of n
+// elements starts, stepping by inner_strides[k]. Rows are walked in parallel; long rows are cut into
+// segments so that a fully contiguous operation (one collapsed row) still uses every thread.
 template <int N, class Fn>
 void for_each_row(const int64_t* shape, int ndim, const std::array<const int64_t*, N>& strides, Fn&& fn) {
     for (int d = 0; d < ndim; ++d)
@@ -52,19 +53,27 @@ void for_each_row(const int64_t* shape, int ndim, const std::array<const int64_t
     for (int d = 0; d < nd - 1; ++d) rows *= L.shape[d];
     std::array<int64_t, N> inner;
     for (int k = 0; k < N; ++k) inner[k] = L.strides[k][nd - 1];
-    int64_t grain = std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(n, 1));
-    parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
-        // Unravel r0 into a multi-index over the outer dims, then step it like an odometer.
+    const int64_t segs = n > kElementwiseGrain ? (n + kElementwiseGrain - 1) / kElementwiseGrain : 1;
+    const int64_t seg_len = (n + segs - 1) / segs;
+    const int64_t units = rows * segs;
+    int64_t grain = std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(seg_len, 1));
+    parallel_for(units, grain, [&](int64_t u0, int64_t u1) {
+        // Unravel the first row into a multi-index over the outer dims, then step it like an odometer.
         std::vector<int64_t> idx(nd > 1 ? nd - 1 : 1, 0);
         std::array<int64_t, N> off{};
-        int64_t rem = r0;
+        int64_t rem = u0 / segs;
         for (int d = nd - 2; d >= 0; --d) {
             idx[d] = rem % L.shape[d];
             rem /= L.shape[d];
             for (int k = 0; k < N; ++k) off[k] += idx[d] * L.strides[k][d];
         }
-        for (int64_t r = r0; r < r1; ++r) {
-            fn(r, off, n, inner);
+        for (int64_t u = u0; u < u1; ++u) {
+            int64_t seg = u % segs;
+            int64_t start = seg * seg_len, len = std::min(seg_len, n - start);
+            std::array<int64_t, N> o;
+            for (int k = 0; k < N; ++k) o[k] = off[k] + start * inner[k];
+            if (len > 0) fn(o, len, inner);
+            if (seg + 1 < segs) continue;
             for (int d = nd - 2; d >= 0; --d) {
                 if (++idx[d] < L.shape[d]) {
                     for (int k = 0; k < N; ++k) off[k] += L.strides[k][d];

@@ -1,0 +1,126 @@
+"""ckeras vs NumPy, side by side in one run: GEMM, elementwise ops, reductions, softmax.
+
+Each case alternates the two implementations (median of `--repeat` timed calls each, after a
+warm-up) so that both see the same machine load. Ratio = NumPy time / ckeras time (> 1: ckeras
+faster). Thread counts are pinned to the same value for both (`--threads`, default 2).
+
+    python benchmarks/bench_ops.py [--threads 2] [--repeat 15] [--quick] [--json out.json]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def _set_threads(n):
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(n)
+
+
+def _median_time(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def _compare(name, ck_fn, np_fn, repeat, work=None, unit=""):
+    ck_fn(), np_fn()  # warm-up (allocator caches, packing buffers, thread pools)
+    ck, nq = [], []
+    for _ in range(3):  # interleave rounds so that load spikes hit both
+        ck.append(_median_time(ck_fn, max(1, repeat // 3)))
+        nq.append(_median_time(np_fn, max(1, repeat // 3)))
+    t_ck, t_np = sorted(ck)[1], sorted(nq)[1]
+    row = {"case": name, "ckeras_s": t_ck, "numpy_s": t_np, "ratio": t_np / t_ck}
+    if work:
+        row[f"ckeras_{unit}"] = work / t_ck / 1e9
+        row[f"numpy_{unit}"] = work / t_np / 1e9
+    extra = f"  ckeras {row[f'ckeras_{unit}']:8.1f} {unit}  numpy {row[f'numpy_{unit}']:8.1f} {unit}" if work else ""
+    print(f"{name:44s} ckeras {t_ck * 1e3:9.3f} ms  numpy {t_np * 1e3:9.3f} ms  ratio {row['ratio']:5.2f}x{extra}",
+          flush=True)
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    ap.add_argument("--json", help="write the rows to this file")
+    args = ap.parse_args()
+    _set_threads(args.threads)
+    import numpy as np  # after the thread variables are set
+
+    import ckeras
+    from ckeras import ops
+
+    rng = np.random.default_rng(0)
+    rows = []
+    print(f"threads={args.threads} ckeras simd={ckeras.sysconfig.get_build_info()['cpu_simd']} "
+          f"numpy={np.__version__}")
+
+    def f32(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    # GEMM: the large squares and the dense-network shapes with their two backward products.
+    gemm_cases = [(1024, 1024, 1024), (2048, 2048, 2048)] if not args.quick else [(256, 256, 256)]
+    for batch in (32, 256):
+        gemm_cases += [(batch, 784, 128, "X@W"), (batch, 128, 784, "dY@W^T"), (784, batch, 128, "X^T@dY")]
+    for case in gemm_cases:
+        m, k, n = case[:3]
+        label = case[3] if len(case) > 3 else ""
+        if label == "dY@W^T":
+            a_np, w_np = f32(m, k), f32(n, k)
+            a, w = ops.convert_to_tensor(a_np), ops.convert_to_tensor(w_np)
+            ck, nf = (lambda: ops.matmul(a, ops.transpose(w))), (lambda: a_np @ w_np.T)
+        elif label == "X^T@dY":
+            x_np, d_np = f32(k, m), f32(k, n)
+            x, d = ops.convert_to_tensor(x_np), ops.convert_to_tensor(d_np)
+            ck, nf = (lambda: ops.matmul(ops.transpose(x), d)), (lambda: x_np.T @ d_np)
+        else:
+            a_np, b_np = f32(m, k), f32(k, n)
+            a, b = ops.convert_to_tensor(a_np), ops.convert_to_tensor(b_np)
+            ck, nf = (lambda: ops.matmul(a, b)), (lambda: a_np @ b_np)
+        rows.append(_compare(f"gemm {m}x{k}.{k}x{n} {label}".rstrip(), ck, nf, args.repeat,
+                             work=2.0 * m * n * k, unit="GFLOP/s"))
+
+    n = 1 << (16 if args.quick else 24)
+    x_np, y_np = f32(n), f32(n)
+    x, y = ops.convert_to_tensor(x_np), ops.convert_to_tensor(y_np)
+    rows.append(_compare(f"add ({n},)", lambda: ops.add(x, y), lambda: np.add(x_np, y_np), args.repeat,
+                         work=12.0 * n, unit="GB/s"))
+    rows.append(_compare(f"multiply ({n},)", lambda: ops.multiply(x, y), lambda: np.multiply(x_np, y_np),
+                         args.repeat, work=12.0 * n, unit="GB/s"))
+    rows.append(_compare(f"relu ({n},)", lambda: ops.relu(x), lambda: np.maximum(x_np, 0), args.repeat,
+                         work=8.0 * n, unit="GB/s"))
+    rows.append(_compare(f"exp ({n},)", lambda: ops.exp(x), lambda: np.exp(x_np), args.repeat,
+                         work=8.0 * n, unit="GB/s"))
+    rows.append(_compare(f"sum ({n},)", lambda: ops.sum(x), lambda: np.sum(x_np), args.repeat,
+                         work=4.0 * n, unit="GB/s"))
+    side = 256 if args.quick else 4096
+    m_np = f32(side, side)
+    m = ops.convert_to_tensor(m_np)
+    rows.append(_compare(f"sum axis=0 ({side},{side})", lambda: ops.sum(m, axis=0), lambda: m_np.sum(axis=0),
+                         args.repeat, work=4.0 * side * side, unit="GB/s"))
+    rows.append(_compare(f"max axis=-1 ({side},{side})", lambda: ops.max(m, axis=-1), lambda: m_np.max(axis=-1),
+                         args.repeat, work=4.0 * side * side, unit="GB/s"))
+    b = f32(side, 1000 if not args.quick else 10)
+    bt = ops.convert_to_tensor(b)
+
+    def np_softmax():
+        e = np.exp(b - b.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    rows.append(_compare(f"softmax {b.shape}", lambda: ops.softmax(bt), np_softmax, args.repeat,
+                         work=8.0 * b.size, unit="GB/s"))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"threads": args.threads, "rows": rows}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
