@@ -167,3 +167,15 @@ def test_variables_paths_and_state_round_trip():
     for x, y in zip(opt.variables, fresh.variables):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     assert int(fresh.iterations) == 1
+
+
+def test_constraint_applied_after_update_and_custom_kind_rejected():
+    v = ckeras.Variable(np.zeros(3, np.float32), name="v")
+    v.constraint = lambda x: ckeras.ops.clip(x, -0.5, 0.5)
+    optimizers.SGD(learning_rate=1.0).apply([np.array([2.0, -0.25, -3.0], np.float32)], [v])
+    np.testing.assert_allclose(np.asarray(v), [-0.5, 0.25, 0.5])
+
+    class Custom(optimizers.Optimizer):
+        pass
+    with pytest.raises(NotImplementedError, match="update_step"):
+        Custom(learning_rate=0.1).apply([np.ones(3, np.float32)], [v])

@@ -17,6 +17,7 @@ from ckeras.ops.core import _tensor
 from ckeras.optimizers._util import (_auto_name, _check_learning_rate, _is_number, _positive,
                                      _takes_argument)
 
+
 class Optimizer:
     """Base class of the ckeras optimizers (Keras 3 API).
 
@@ -191,6 +192,9 @@ class Optimizer:
         grads = list(grads)
         if not grads:
             return
+        if self._kind is None:
+            raise NotImplementedError(f"{type(self).__name__} does not name an engine update (`_kind`); custom "
+                                      "optimizers written as a Python `update_step` are not supported yet")
         if trainable_variables is None:
             if not self.built:
                 raise ValueError("When passing `grads` without `variables`, the optimizer must already be "
@@ -238,6 +242,9 @@ class Optimizer:
             decay.append(self._use_weight_decay(v))
         _core.optimizer_apply(step, clip, params, tensors, slots, decay)
         self._after_step(step)
+        for _, v in pairs:  # Keras applies variable constraints after the update
+            if getattr(v, "constraint", None) is not None:
+                v.assign(v.constraint(v))
         self._iterations.assign(iteration + 1)
 
     def scale_loss(self, loss):
