@@ -10,6 +10,7 @@ from ckeras._core import Tensor, from_dlpack
 from ckeras import ops
 from ckeras import activations
 from ckeras import random
+from ckeras import optimizers
 from ckeras import sysconfig
 from ckeras.backend.variables import Variable
 from ckeras.backend.gradient_tape import GradientTape
@@ -17,5 +18,5 @@ from ckeras.ops.core import convert_to_tensor
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "sysconfig",
+__all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "optimizers", "sysconfig",
            "convert_to_tensor", "from_dlpack"]
