@@ -80,7 +80,10 @@ Tensor sparse_labels(const Tensor& t, int64_t C) {
                          " which is outside the valid range of [0, ", C, ")");
         }
     }
-    return reshape(contiguous(cast(t.detach(), DType::Int64)), {t.numel()});
+    // Own copy when the cast was a no-op, so that the backward sees the labels the forward validated.
+    Tensor labels = contiguous(cast(t.detach(), DType::Int64));
+    if (labels.impl()->storage == t.impl()->storage) labels = copy(labels);
+    return reshape(labels, {t.numel()});
 }
 
 // labels[i], read exactly on the CPU (other devices go through item()).
