@@ -26,6 +26,7 @@ Device parse_device(const std::string& s);
 void bind_tensor(py::module_& m);
 void bind_ops(py::module_& m);
 void bind_nn(py::module_& m);
+void bind_losses(py::module_& m);
 void bind_autograd(py::module_& m);
 void bind_system(py::module_& m);
 void bind_dlpack(py::module_& m);

@@ -28,6 +28,7 @@ PYBIND11_MODULE(_core, m) {
     ckeras::bind::bind_tensor(m);
     ckeras::bind::bind_ops(m);
     ckeras::bind::bind_nn(m);
+    ckeras::bind::bind_losses(m);
     ckeras::bind::bind_autograd(m);
     ckeras::bind::bind_system(m);
     ckeras::bind::bind_dlpack(m);

@@ -85,3 +85,76 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     if sparse:
         raise ValueError("sparse one_hot is not supported")
     return _core.one_hot(_tensor(x), int(num_classes), axis, _dtype_name(dtype) or "float32")
+
+
+# ---- losses (fused C++ ops; the per-sample helpers below serve ckeras.losses) ----
+
+__all__ += ["categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"]
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Categorical cross-entropy between one-hot (or soft) targets and predictions.
+
+    Probabilities are first renormalised to sum to 1 along `axis` and clipped to
+    `[1e-7, 1 - 1e-7]`; with `from_logits=True` a stable log-softmax is used instead.
+
+    Args:
+        target: Target distribution, the same shape as `output`.
+        output: Predicted probabilities, or logits when `from_logits=True`.
+        from_logits: Whether `output` holds logits rather than probabilities.
+        axis: The class axis. Defaults to `-1`.
+    Returns:
+        The loss per sample: `output`'s shape without `axis`.
+    """
+    return _core.categorical_crossentropy(_tensor(target), _tensor(output), bool(from_logits), int(axis))
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Categorical cross-entropy with integer class indices as targets.
+
+    Args:
+        target: Class indices in `[0, num_classes)`, shaped like `output` without `axis`
+            (a trailing dimension of 1 is squeezed). Float targets must hold whole numbers.
+        output: Predicted probabilities, or logits when `from_logits=True`.
+        from_logits: Whether `output` holds logits rather than probabilities.
+        axis: The class axis. Defaults to `-1`.
+    Returns:
+        The loss per sample: `output`'s shape without `axis`.
+    """
+    return _core.sparse_categorical_crossentropy(_tensor(target), _tensor(output), bool(from_logits), int(axis))
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Binary cross-entropy, elementwise.
+
+    Probabilities are clipped to `[1e-7, 1 - 1e-7]`; with `from_logits=True` the stable form
+    `max(z, 0) - z * target + log(1 + exp(-|z|))` is used.
+
+    Args:
+        target: Binary (or soft) targets, the same shape as `output`.
+        output: Predicted probabilities, or logits when `from_logits=True`.
+        from_logits: Whether `output` holds logits rather than probabilities.
+    Returns:
+        A tensor with `output`'s shape.
+    """
+    t, o = _tensor(target), _tensor(output)
+    if tuple(t.shape) != tuple(o.shape):
+        raise ValueError("Arguments `target` and `output` must have the same shape. Received: "
+                         f"target.shape={tuple(t.shape)}, output.shape={tuple(o.shape)}")
+    # The fused op averages over the last axis; over a new axis of size 1 that is the identity.
+    return _core.binary_crossentropy(_core.expand_dims(t, -1), _core.expand_dims(o, -1), bool(from_logits))
+
+
+def _binary_crossentropy_mean(target, output, from_logits=False):
+    """Per-sample binary cross-entropy: the elementwise loss averaged over the last axis."""
+    return _core.binary_crossentropy(_tensor(target), _tensor(output), bool(from_logits))
+
+
+def _mean_squared_error(target, output):
+    """Per-sample mean of `(output - target) ** 2` over the last axis (Keras's rank fix, then broadcasting)."""
+    return _core.mean_squared_error(_tensor(target), _tensor(output))
+
+
+def _mean_absolute_error(target, output):
+    """Per-sample mean of `|output - target|` over the last axis (Keras's rank fix, then broadcasting)."""
+    return _core.mean_absolute_error(_tensor(target), _tensor(output))
