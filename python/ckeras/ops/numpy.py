@@ -164,11 +164,23 @@ def matmul(x1, x2):
 
 
 def dot(x1, x2):
-    """Dot product: matmul for 1-D/2-D operands, elementwise product when either is a scalar."""
+    """Dot product as `np.dot`: matmul for 1-D/2-D operands, elementwise product when either is a
+    scalar, and for N-D a sum over the last axis of `x1` and the second-to-last axis of `x2`."""
     a, b = _tensor(x1), _tensor(x2)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)  # noqa: F821
-    return _core.matmul(a, b)
+    if b.ndim == 1 or (a.ndim <= 2 and b.ndim <= 2):
+        return _core.matmul(a, b)
+    k = b.shape[-2]
+    if a.shape[-1] != k:
+        raise ValueError(f"dot: shapes {a.shape} and {b.shape} not aligned: {a.shape[-1]} (dim {a.ndim - 1}) "
+                         f"!= {k} (dim {b.ndim - 2})")
+    # (i..., K) @ (j..., K, n) -> (i..., j..., n) as one (I, K) @ (K, J * n) matmul.
+    rest = b.shape[:-2] + b.shape[-1:]
+    perm = [b.ndim - 2] + list(range(b.ndim - 2)) + [b.ndim - 1]
+    b2 = _core.reshape(_core.transpose(b, perm), [k, int(np.prod(rest))])
+    a2 = _core.reshape(a, [int(np.prod(a.shape[:-1])), k])
+    return _core.reshape(_core.matmul(a2, b2), list(a.shape[:-1] + rest))
 
 
 def transpose(x, axes=None):
