@@ -190,9 +190,7 @@ def transpose(x, axes=None):
 
 def reshape(x, newshape):
     """Gives `x` a new shape with the same number of elements; one dim may be -1."""
-    if isinstance(newshape, int):
-        newshape = (newshape,)
-    return _core.reshape(_tensor(x), [int(d) for d in newshape])
+    return _core.reshape(_tensor(x), _shape_arg(newshape))
 
 
 def ravel(x):
@@ -213,6 +211,8 @@ def stack(x, axis=0):
 def split(x, indices_or_sections, axis=0):
     """Splits into equal sections (an int) or at the given indices (a list), as NumPy does."""
     t = _tensor(x)
+    if not -t.ndim <= axis < t.ndim:
+        raise IndexError(f"axis {axis} is out of bounds for tensor of rank {t.ndim}")
     n = t.shape[axis]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
@@ -244,7 +244,7 @@ def squeeze(x, axis=None):
 
 def broadcast_to(x, shape):
     """Broadcasts `x` to `shape` (a view with zero strides)."""
-    return _core.broadcast_to(_tensor(x), [int(d) for d in shape])
+    return _core.broadcast_to(_tensor(x), _shape_arg(shape))
 
 
 def swapaxes(x, axis1, axis2):
@@ -252,10 +252,18 @@ def swapaxes(x, axis1, axis2):
     return _core.swapaxes(_tensor(x), axis1, axis2)
 
 
+_INT64_MAX = 2 ** 63 - 1
+
+
 def _shape_arg(shape):
-    if isinstance(shape, (int, np.integer)):
-        return [int(shape)]
-    return [int(d) for d in shape]
+    """A shape argument as a list of ints; a dim beyond int64 is reported as the engine reports an
+    overflowing size (ValueError), not as a binding TypeError."""
+    dims = [int(shape)] if isinstance(shape, (int, np.integer)) else [int(d) for d in shape]
+    if builtins.any(d > _INT64_MAX for d in dims):
+        raise ValueError(f"shape {tuple(dims)} is too large: its size would overflow int64")
+    if builtins.any(d < -_INT64_MAX for d in dims):
+        raise ValueError(f"negative dimension in shape {tuple(dims)}")
+    return dims
 
 
 def zeros(shape, dtype=None):
