@@ -198,3 +198,9 @@ def test_binary_on_strided_views(n):
     assert_close(ops.add(t[:, ::-1], t[::-1]), a[:, ::-1] + a[::-1])
     assert_close(ops.multiply(ops.transpose(t), 2.0), a.T * 2.0)
     check_grad(lambda x: ops.multiply(x[:, ::2], x[::-1, ::2]), rand((2, min(n, 9)), seed=9))
+
+
+def test_clip_with_tensor_bounds_and_integers():
+    x, lo, hi = rand((3, 4), seed=10), rand((4,), -1.0, 0.0, seed=11), rand((3, 1), 0.0, 1.0, seed=12)
+    assert_close(ops.clip(x, lo, hi), np.minimum(np.maximum(x, lo), hi))
+    assert_close(ops.clip(np.array([1, 5, 9], np.int32), 2, 6), [2, 5, 6], dtype=np.int32)

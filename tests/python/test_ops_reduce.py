@@ -142,3 +142,11 @@ def test_max_gradient_splits_ties():
         tape.watch(x)
         y = ops.sum(ops.max(x, axis=1))
     assert_close(tape.gradient(y, x), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+
+
+def test_initial_values_and_prod_dtype():
+    z, x = np.zeros((0, 3), np.float32), rand((2, 3), seed=6)
+    assert_close(ops.max(z, axis=0, initial=-1.0), np.max(z, axis=0, initial=-1.0))
+    assert_close(ops.min(x, axis=1, initial=-0.5), np.min(x, axis=1, initial=-0.5))
+    assert_close(ops.max(x, initial=10.0), np.max(x, initial=10.0))
+    assert_close(ops.prod(np.array([2, 3], np.int32), dtype="float64"), 6.0, dtype=np.float64)

@@ -184,3 +184,9 @@ def test_copy_ravel_cast():
     assert_close(ops.cast(np.array([1.7, -1.7, 0.0]), "int32"), [1, -1, 0], dtype=np.int32)
     assert_close(ops.cast(np.array([0.0, 2.0]), "bool"), [False, True], dtype=bool)
     check_grad(lambda a: ops.ravel(a[::-1]), x)
+
+
+def test_shape_and_is_tensor():
+    t = ops.zeros((2, 0, 3))
+    assert ops.shape(t) == (2, 0, 3) and ops.shape(np.zeros((4,))) == (4,) and ops.shape(ops.zeros(())) == ()
+    assert ops.is_tensor(t) and not ops.is_tensor(np.zeros(2)) and not ops.is_tensor(1.0)
