@@ -68,7 +68,14 @@ def test_swapaxes_expand_dims_squeeze():
     assert_close(ops.swapaxes(x, 0, -1), np.swapaxes(x, 0, -1))
     for axis in (0, 2, 3, -1, -4):
         assert_close(ops.expand_dims(x, axis), np.expand_dims(x, axis))
+    for axes in ((0, 2), (-1, 0), (1, -2)):
+        assert_close(ops.expand_dims(x, axes), np.expand_dims(x, axes))
+    with pytest.raises((IndexError, ValueError), match="axis 5 is out of bounds for tensor of rank 5"):
+        ops.expand_dims(x, (0, 5))
+    with pytest.raises(ValueError, match="repeated"):
+        ops.expand_dims(x, (1, 1))
     assert_close(ops.squeeze(x), np.squeeze(x))
+    assert_close(ops.squeeze(np.ones((1, 2, 1), np.float32), (0, 2)), np.ones(2))
     assert_close(ops.squeeze(x, 1), np.squeeze(x, 1))
     assert_close(ops.squeeze(x, -2), np.squeeze(x, -2))
     assert_close(ops.squeeze(np.ones((1, 1), np.float32)), np.float32(1))
@@ -151,6 +158,10 @@ def test_take_errors():
         ops.take(x, np.array([4]), axis=1)
     with pytest.raises(IndexError, match="out of bounds"):
         ops.take(x, np.array([-13]))
+    with pytest.raises(IndexError, match="index 7 is out of bounds for axis 1 with size 5"):
+        ops.take(ops.zeros((0, 5)), np.array([7]), axis=1)  # validated even when the result is empty
+    with pytest.raises(IndexError, match="out of bounds"):
+        ops.take(ops.zeros((3, 0)), np.array([3]), axis=0)
     with pytest.raises(TypeError, match="integer"):
         ops.take(x, np.array([0.5]), axis=0)
     with pytest.raises((IndexError, ValueError), match="axis 2 is out of bounds for tensor of rank 2"):

@@ -233,8 +233,20 @@ def take(x, indices, axis=None):
 
 
 def expand_dims(x, axis):
-    """Inserts a size-1 dim at `axis`."""
-    return _core.expand_dims(_tensor(x), axis)
+    """Inserts a size-1 dim at `axis` (an int, or a tuple of positions in the result)."""
+    t = _tensor(x)
+    if isinstance(axis, (int, np.integer)):
+        return _core.expand_dims(t, int(axis))
+    ndim = t.ndim + len(axis)
+    for a in axis:
+        if not -ndim <= a < ndim:
+            raise IndexError(f"axis {a} is out of bounds for tensor of rank {ndim}")
+    positions = sorted(int(a) % ndim for a in axis)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"repeated axis in `axis`: {tuple(axis)}")
+    for a in positions:
+        t = _core.expand_dims(t, a)
+    return t
 
 
 def squeeze(x, axis=None):
