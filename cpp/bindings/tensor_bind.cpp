@@ -1,5 +1,6 @@
 // The Tensor class in Python: NumPy conversion both ways (buffer protocol, __array__ with NumPy 2's
 // dtype/copy arguments), attributes, and the conversion of arbitrary Python values to tensors.
+#include <cstdint>
 #include <cstring>
 
 #include "bind_common.h"
@@ -111,6 +112,18 @@ Device parse_device(const std::string& s) {
     throw_error(ErrorKind::Value, "invalid device '", s, "'; expected 'cpu', 'gpu', 'gpu:N' or 'cuda:N'");
 }
 
+static bool fits_int64(py::handle obj) {
+    int overflow = 0;
+    PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
+    return overflow == 0;
+}
+
+// True when every value of the integer array `arr` fits in int32 (an empty one does).
+static bool int32_range(const py::object& np, const py::object& arr) {
+    if (arr.attr("size").cast<int64_t>() == 0) return true;
+    return np.attr("min")(arr).cast<int64_t>() >= INT32_MIN && np.attr("max")(arr).cast<int64_t>() <= INT32_MAX;
+}
+
 Tensor to_tensor(py::handle obj, const char* dtype) {
     Tensor t;
     py::object np = py::module_::import("numpy");
@@ -122,8 +135,13 @@ Tensor to_tensor(py::handle obj, const char* dtype) {
         t = obj.attr("_ckeras_tensor").cast<Tensor>();
     } else if (py::isinstance<py::bool_>(obj)) {
         t = Tensor::scalar(obj.cast<bool>() ? 1 : 0, DType::Bool);
-    } else if (py::isinstance<py::int_>(obj) && !dtype && !np_scalar) {
-        t = Tensor::scalar(static_cast<double>(obj.cast<int64_t>()), DType::Int32);
+    } else if (py::isinstance<py::int_>(obj) && !dtype && !np_scalar && fits_int64(obj)) {
+        // int32 as in Keras, or int64 when the value does not fit (as NumPy does); stored exactly.
+        int64_t v = obj.cast<int64_t>();
+        bool small = v >= INT32_MIN && v <= INT32_MAX;
+        t = Tensor::empty({}, small ? DType::Int32 : DType::Int64);
+        if (small) *t.data<int32_t>() = static_cast<int32_t>(v);
+        else *t.data<int64_t>() = v;
     } else if (py::isinstance<py::float_>(obj) && !dtype && !np_scalar) {
         t = Tensor::scalar(obj.cast<double>(), DType::Float32);
     } else {
@@ -132,7 +150,7 @@ Tensor to_tensor(py::handle obj, const char* dtype) {
         bool python_values = !py::isinstance<py::array>(obj) && !np_scalar;
         if (kind == "f" && !dtype && python_values)
             arr = np.attr("asarray")(arr, "float32");  // Python lists of floats become float32, as in Keras
-        if (kind == "i" && !dtype && python_values)
+        if (kind == "i" && !dtype && python_values && int32_range(np, arr))
             arr = np.attr("asarray")(arr, "int32");
         t = from_numpy(py::array(arr));
     }

@@ -98,6 +98,15 @@ def test_input_dtypes(src, want):
     assert_close(t, x.astype(want), dtype=want)
 
 
+def test_python_ints_beyond_int32_become_exact_int64():
+    assert_close(ops.convert_to_tensor(2 ** 40), 2 ** 40, dtype=np.int64)
+    assert_close(ops.convert_to_tensor(2 ** 62 + 1), np.int64(2 ** 62 + 1), dtype=np.int64)
+    assert_close(ops.convert_to_tensor([2 ** 40, -1]), np.array([2 ** 40, -1]), dtype=np.int64)
+    assert_close(ops.convert_to_tensor([2 ** 31 - 1, -2 ** 31]), [2 ** 31 - 1, -2 ** 31], dtype=np.int32)
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        ops.convert_to_tensor(2 ** 70)
+
+
 def test_python_and_numpy_scalars_and_lists():
     assert ops.convert_to_tensor([1.5, 2.0]).dtype == "float32"
     assert ops.convert_to_tensor([[1, 2]]).dtype == "int32"

@@ -131,6 +131,14 @@ def test_python_scalars_are_weakly_typed(tensor_dtype, scalar, expected):
         assert_close(out, x.astype(np.float64) + scalar, dtype=expected)
 
 
+def test_weak_integer_scalars_are_exact_and_range_checked():
+    big = 2 ** 60 + 1  # not representable in float64
+    assert_close(ops.add(np.array([5], np.int64), big), np.array([5]) + big, dtype=np.int64)
+    assert_close(ops.subtract(big, np.array([1], np.int64)), np.array([big - 1]), dtype=np.int64)
+    with pytest.raises(OverflowError, match="out of bounds for int32"):
+        ops.add(np.array([5], np.int32), 2 ** 40)
+
+
 def test_integer_division_gives_float32():
     out = ops.divide(np.array([1, 7], np.int32), np.array([2, 2], np.int32))
     assert_close(out, [0.5, 3.5], dtype=np.float32)
