@@ -149,4 +149,9 @@ def test_initial_values_and_prod_dtype():
     assert_close(ops.max(z, axis=0, initial=-1.0), np.max(z, axis=0, initial=-1.0))
     assert_close(ops.min(x, axis=1, initial=-0.5), np.min(x, axis=1, initial=-0.5))
     assert_close(ops.max(x, initial=10.0), np.max(x, initial=10.0))
+    assert_close(ops.max(x, keepdims=True, initial=0.5), np.max(x, keepdims=True, initial=0.5))
+    assert_close(ops.min(x, axis=(0, 1), initial=-5.0), np.min(x, axis=(0, 1), initial=-5.0))
+    assert_close(ops.min(z, axis=(0, 1), keepdims=True, initial=2.0), np.min(z, axis=(0, 1), keepdims=True, initial=2.0))
+    assert_close(ops.max(np.array([1, 2], np.int32), initial=1.5), np.max(np.array([1, 2], np.int32), initial=1.5),
+                 dtype=np.int32)
     assert_close(ops.prod(np.array([2, 3], np.int32), dtype="float64"), 6.0, dtype=np.float64)

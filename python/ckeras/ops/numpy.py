@@ -103,30 +103,23 @@ def mean(x, axis=None, keepdims=False):
 
 def max(x, axis=None, keepdims=False, initial=None):
     """Maximum over `axis`; a zero-size reduction raises ValueError unless `initial` is given."""
-    t = _tensor(x)
-    if initial is not None:
-        t = _core.concatenate([_core.reshape(t, [-1]) if axis is None else t,
-                               _core.full((1,) if axis is None else _initial_shape(t, axis), initial, t.dtype)],
-                              0 if axis is None else axis)
-    return _core.max(t, _axis(axis), keepdims)
+    return _with_initial(_core.max, _core.maximum, x, axis, keepdims, initial)
 
 
 def min(x, axis=None, keepdims=False, initial=None):
     """Minimum over `axis`; a zero-size reduction raises ValueError unless `initial` is given."""
+    return _with_initial(_core.min, _core.minimum, x, axis, keepdims, initial)
+
+
+def _with_initial(reduce, pick, x, axis, keepdims, initial):
+    """`reduce` over `axis` with `initial` as one more element of every reduction (NumPy's `initial`)."""
     t = _tensor(x)
-    if initial is not None:
-        t = _core.concatenate([_core.reshape(t, [-1]) if axis is None else t,
-                               _core.full((1,) if axis is None else _initial_shape(t, axis), initial, t.dtype)],
-                              0 if axis is None else axis)
-    return _core.min(t, _axis(axis), keepdims)
-
-
-def _initial_shape(t, axis):
-    if not isinstance(axis, int):
-        raise ValueError("`initial` with several axes is not supported")
-    shape = list(t.shape)
-    shape[axis] = 1
-    return tuple(shape)
+    if initial is None:
+        return reduce(t, _axis(axis), keepdims)
+    init = _core.full((), float(initial), t.dtype)
+    if t.size == 0:  # every reduction holds `initial` alone; the shape is that of any reduction of t
+        return _core.broadcast_to(init, list(_core.sum(t, _axis(axis), keepdims).shape))
+    return pick(reduce(t, _axis(axis), keepdims), init)
 
 
 amax, amin = max, min
