@@ -273,6 +273,20 @@ TEST(CopyKernel, StridedCopiesWithDtypeConversion) {
     }
 }
 
+TEST(ElementwiseKernels, ZeroSizeWritesNothing) {
+    std::vector<double> in = {1, 2}, out = {-7, -7};
+    std::vector<uint8_t> cond = {1};
+    Shape shape = {3, 0}, st = {0, 1};
+    cpu().unary(UnaryOp::Exp, DType::Float64, out.data(), in.data(), 0, 0, 0);
+    cpu().unary_backward(UnaryOp::Tanh, DType::Float64, out.data(), in.data(), in.data(), in.data(), 0, 0, 0);
+    cpu().binary(BinaryOp::Add, DType::Float64, out.data(), in.data(), st.data(), in.data(), st.data(), shape.data(), 2);
+    cpu().where(DType::Float64, out.data(), cond.data(), st.data(), in.data(), st.data(), in.data(), st.data(),
+                shape.data(), 2);
+    cpu().copy_strided(DType::Float64, out.data(), st.data(), DType::Float64, in.data(), st.data(), shape.data(), 2);
+    cpu().fill(DType::Float64, out.data(), 0, 3.0);
+    EXPECT_EQ(out, (std::vector<double>{-7, -7}));
+}
+
 TEST(CopyKernel, FillAndArange) {
     std::vector<float> f(1025, -1);
     cpu().fill(DType::Float32, f.data(), 1024, 2.5);
