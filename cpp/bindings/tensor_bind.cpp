@@ -1,5 +1,6 @@
 // The Tensor class in Python: NumPy conversion both ways (buffer protocol, __array__ with NumPy 2's
 // dtype/copy arguments), attributes, and the conversion of arbitrary Python values to tensors.
+#include <cstdint>
 #include <cstring>
 
 #include "bind_common.h"
@@ -59,6 +60,8 @@ Tensor from_numpy(py::array arr) {
                                   "small integer types are widened)");
         return from_numpy(py::array(py::module_::import("numpy").attr("asarray")(arr, to_numpy_dtype(*wide))));
     }
+    if (!dt.attr("isnative").cast<bool>())  // byte-swapped ('>f4' on a little-endian machine)
+        return from_numpy(py::array(arr.attr("astype")(dt.attr("newbyteorder")("="))));
     Shape shape(arr.shape(), arr.shape() + arr.ndim());
     Shape strides(arr.ndim());
     int64_t isz = static_cast<int64_t>(dtype_size(*ours));
@@ -67,8 +70,9 @@ Tensor from_numpy(py::array arr) {
         if (arr.strides(d) % isz != 0) whole = false;
         strides[d] = arr.strides(d) / isz;
     }
+    // A fresh copy: np.ascontiguousarray would hand back a misaligned C-contiguous array unchanged.
     if (!whole || (reinterpret_cast<uintptr_t>(arr.data()) % isz) != 0)
-        return from_numpy(py::array(py::module_::import("numpy").attr("ascontiguousarray")(arr)));
+        return from_numpy(py::array(arr.attr("copy")("C")));
     return Tensor::from_blob(const_cast<void*>(arr.data()), shape, strides, *ours, keep_alive(arr));
 }
 
@@ -108,25 +112,45 @@ Device parse_device(const std::string& s) {
     throw_error(ErrorKind::Value, "invalid device '", s, "'; expected 'cpu', 'gpu', 'gpu:N' or 'cuda:N'");
 }
 
+static bool fits_int64(py::handle obj) {
+    int overflow = 0;
+    PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
+    return overflow == 0;
+}
+
+// True when every value of the integer array `arr` fits in int32 (an empty one does).
+static bool int32_range(const py::object& np, const py::object& arr) {
+    if (arr.attr("size").cast<int64_t>() == 0) return true;
+    return np.attr("min")(arr).cast<int64_t>() >= INT32_MIN && np.attr("max")(arr).cast<int64_t>() <= INT32_MAX;
+}
+
 Tensor to_tensor(py::handle obj, const char* dtype) {
     Tensor t;
+    py::object np = py::module_::import("numpy");
+    // NumPy scalars keep their dtype (np.float64(1.5) is float64), like 0-d arrays.
+    bool np_scalar = py::isinstance(obj, np.attr("generic"));
     if (py::isinstance<Tensor>(obj)) {
         t = obj.cast<Tensor>();
     } else if (py::hasattr(obj, "_ckeras_tensor")) {  // ckeras.Variable and friends
         t = obj.attr("_ckeras_tensor").cast<Tensor>();
     } else if (py::isinstance<py::bool_>(obj)) {
         t = Tensor::scalar(obj.cast<bool>() ? 1 : 0, DType::Bool);
-    } else if (py::isinstance<py::int_>(obj) && !dtype) {
-        t = Tensor::scalar(static_cast<double>(obj.cast<int64_t>()), DType::Int32);
-    } else if (py::isinstance<py::float_>(obj) && !dtype) {
+    } else if (py::isinstance<py::int_>(obj) && !dtype && !np_scalar && fits_int64(obj)) {
+        // int32 as in Keras, or int64 when the value does not fit (as NumPy does); stored exactly.
+        int64_t v = obj.cast<int64_t>();
+        bool small = v >= INT32_MIN && v <= INT32_MAX;
+        t = Tensor::empty({}, small ? DType::Int32 : DType::Int64);
+        if (small) *t.data<int32_t>() = static_cast<int32_t>(v);
+        else *t.data<int64_t>() = v;
+    } else if (py::isinstance<py::float_>(obj) && !dtype && !np_scalar) {
         t = Tensor::scalar(obj.cast<double>(), DType::Float32);
     } else {
-        py::object np = py::module_::import("numpy");
         py::object arr = np.attr("asarray")(obj);
         std::string kind(1, arr.attr("dtype").attr("kind").cast<char>());
-        if (kind == "f" && !dtype && !py::isinstance<py::array>(obj))
+        bool python_values = !py::isinstance<py::array>(obj) && !np_scalar;
+        if (kind == "f" && !dtype && python_values)
             arr = np.attr("asarray")(arr, "float32");  // Python lists of floats become float32, as in Keras
-        if (kind == "i" && !dtype && !py::isinstance<py::array>(obj))
+        if (kind == "i" && !dtype && python_values && int32_range(np, arr))
             arr = np.attr("asarray")(arr, "int32");
         t = from_numpy(py::array(arr));
     }
@@ -174,7 +198,13 @@ void bind_tensor(py::module_& m) {
             py::object np = py::module_::import("numpy");
             py::object a = to_numpy(t);
             bool must_copy = !copy.is_none() && copy.cast<bool>();
-            if (!dtype.is_none()) a = a.attr("astype")(dtype, py::arg("copy") = must_copy);
+            bool same_dtype = dtype.is_none() || np.attr("dtype")(dtype).equal(a.attr("dtype"));
+            // NumPy 2's protocol: copy=False must not copy, so a dtype change is an error.
+            if (!copy.is_none() && !copy.cast<bool>() && !same_dtype)
+                throw py::value_error(std::string("Unable to avoid copy while creating an array as requested: "
+                                                  "the tensor is ") + dtype_name(t.dtype()) + ", not " +
+                                      std::string(py::str(np.attr("dtype")(dtype))));
+            if (!same_dtype) a = a.attr("astype")(dtype, py::arg("copy") = must_copy);
             else if (must_copy) a = a.attr("copy")();
             return a;
         }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())

@@ -43,18 +43,24 @@ def _getitem(self, key):
     items = _normalize_index(key, ndim)
     shape = self.shape
     specs, selects, advanced = [], [], None
+    adv_items = []  # positions in `items` of the integer-array index and of integer indices
     new_axes = []  # positions (in the result) of None
+    new_axes_moved = []  # the same when the array index's dims are moved to the front (see below)
     d = 0
-    out_pos = 0
-    for k in items:
+    out_pos = 0  # dims of the result so far
+    rest_pos = 0  # dims of the result so far, leaving out those of the array index
+    for pos, k in enumerate(items):
         if k is None:
             new_axes.append(out_pos)
+            new_axes_moved.append(rest_pos)
             out_pos += 1
+            rest_pos += 1
             continue
         size = shape[d]
         if isinstance(k, slice):
             specs.append(k.indices(size))
             out_pos += 1
+            rest_pos += 1
         elif isinstance(k, (bool, np.bool_)):
             raise IndexError("boolean scalar indices are not supported")
         elif isinstance(k, (int, np.integer)):
@@ -63,6 +69,7 @@ def _getitem(self, key):
                 raise IndexError(f"index {i} is out of bounds for axis {d} with size {size}")
             specs.append((i % size, i % size + 1, 1))
             selects.append(d)
+            adv_items.append(pos)
         else:
             if advanced is not None:
                 raise IndexError("only one integer-array index is supported")
@@ -71,18 +78,26 @@ def _getitem(self, key):
                 raise IndexError("boolean mask indexing is not supported; use ops.where")
             advanced = (d, idx)
             specs.append((0, size, 1))
-            out_pos += 1
+            out_pos += idx.ndim
+            adv_items.append(pos)
         d += 1
     out = _core.slice(self, specs) if specs else self
+    # NumPy: integers next to an array index are advanced indices too; when they are not all adjacent
+    # (a slice, `...` or None between them), the array index's dims go first in the result.
+    moved = advanced is not None and max(adv_items) - min(adv_items) + 1 != len(adv_items)
     if advanced is not None:
         axis, idx = advanced
         out = _core.take(out, idx, axis)
+        first = axis - sum(1 for s in selects if s < axis)  # where idx's dims land after squeezing
         shift = idx.ndim - 1
         selects = [s + shift if s > axis else s for s in selects]
     for s in sorted(selects, reverse=True):
         out = _core.squeeze(out, s)
-    for p in new_axes:
-        out = _core.expand_dims(out, p)
+    if moved:
+        adv = list(range(first, first + idx.ndim))
+        out = _core.transpose(out, adv + [i for i in range(out.ndim) if i not in adv])
+    for p in (new_axes_moved if moved else new_axes):
+        out = _core.expand_dims(out, p + idx.ndim if moved else p)
     return out
 
 

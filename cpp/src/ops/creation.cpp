@@ -40,13 +40,14 @@ Tensor take(const Tensor& x, const Tensor& indices_in, std::optional<int64_t> ax
     out_shape.insert(out_shape.end(), idx.shape().begin(), idx.shape().end());
     out_shape.insert(out_shape.end(), x.shape().begin() + a + 1, x.shape().end());
     Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
-    if (out.numel()) {
+    if (k > 0 && n > 0) {
+        // Runs even when `out` is empty (outer or inner is 0): the kernel validates every index first.
         int64_t bad = CKERAS_KERNEL(x, gather, "take")(x.dtype(), out.data_ptr(), xc.data_ptr(), outer, n, inner,
                                                        idx.data<int64_t>(), k);
         if (bad >= 0)
             throw_error(ErrorKind::Index, "take: index ", static_cast<int64_t>(idx.to_vector()[bad]),
                         " is out of bounds for axis ", a, " with size ", n);
-    } else if (k > 0 && n == 0) {
+    } else if (k > 0) {
         throw_error(ErrorKind::Index, "take: cannot take from an empty axis ", a);
     }
     Shape in_shape = x.shape();

@@ -1,5 +1,7 @@
 // matmul with NumPy semantics (1-D promotion, broadcast batch dims) over the gemm kernel. Transposed
 // views are passed to gemm as transpose flags, so x.T @ y copies nothing.
+#include <algorithm>
+
 #include "ckeras/interrupt.h"
 #include "ops/op_util.h"
 
@@ -13,10 +15,13 @@ struct GemmOperand {
     int64_t ld;
 };
 
-// Returns nullopt when the view needs a copy (neither dim has unit stride).
+// Returns nullopt when the view needs a copy: neither dim has unit stride, or the other dim's stride is
+// not a valid leading dimension (negative, zero from broadcasting, or smaller than the row length).
 std::optional<GemmOperand> as_gemm_operand(int64_t rows, int64_t cols, int64_t s_row, int64_t s_col) {
-    if (s_col == 1 || cols == 1) return GemmOperand{false, rows == 1 ? std::max<int64_t>(cols, 1) : std::max(s_row, cols)};
-    if (s_row == 1 || rows == 1) return GemmOperand{true, cols == 1 ? std::max<int64_t>(rows, 1) : std::max(s_col, rows)};
+    if ((s_col == 1 || cols == 1) && (rows == 1 || s_row >= std::max<int64_t>(cols, 1)))
+        return GemmOperand{false, rows == 1 ? std::max<int64_t>(cols, 1) : s_row};
+    if ((s_row == 1 || rows == 1) && (cols == 1 || s_col >= std::max<int64_t>(rows, 1)))
+        return GemmOperand{true, cols == 1 ? std::max<int64_t>(rows, 1) : s_col};
     return std::nullopt;
 }
 
@@ -102,6 +107,17 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
     check_same_device("matmul", a_in, b_in);
     CKERAS_CHECK(a_in.dim() >= 1 && b_in.dim() >= 1, "matmul: inputs must be at least 1-D, got shapes ",
                  a_in.shape(), " and ", b_in.shape());
+    // Checked here, before 1-D promotion, so that the messages name the shapes the caller passed.
+    int64_t K = a_in.shape().back(), K2 = b_in.dim() == 1 ? b_in.shape()[0] : b_in.shape()[b_in.dim() - 2];
+    CKERAS_CHECK(K == K2, "matmul: inner dimensions differ: ", a_in.shape(), " @ ", b_in.shape(), " (", K, " != ",
+                 K2, ")");
+    Shape ba(a_in.shape().begin(), a_in.shape().end() - std::min<int64_t>(a_in.dim(), 2));
+    Shape bb(b_in.shape().begin(), b_in.shape().end() - std::min<int64_t>(b_in.dim(), 2));
+    for (size_t i = 1; i <= std::min(ba.size(), bb.size()); ++i) {
+        int64_t x = ba[ba.size() - i], y = bb[bb.size() - i];
+        CKERAS_CHECK(x == y || x == 1 || y == 1, "matmul: batch dimensions of ", a_in.shape(), " and ",
+                     b_in.shape(), " cannot be broadcast together");
+    }
     DType dt = promote_types(a_in.dtype(), b_in.dtype());
     if (!is_floating(dt)) dt = DType::Float32;
     Tensor a = cast(a_in, dt), b = cast(b_in, dt);

@@ -82,16 +82,23 @@ Tensor reduce(ReduceOp op, const Tensor& x_in, const Axes& axes_in, bool keepdim
     record_fn(out, reduce_name(op), {&x}, [op, in_shape, ks, xd, kd](const Tensor& g_in) {
         Tensor g = reshape(g_in, ks);
         Tensor dx;
+        Axes all;  // the reduced dims (size-1 dims left out: reducing them changes nothing)
+        for (int64_t d = 0; d < static_cast<int64_t>(in_shape.size()); ++d)
+            if (ks[d] == 1 && in_shape[d] != 1) all.push_back(d);
         if (op == ReduceOp::Sum) {
             dx = broadcast_to(g, in_shape);
         } else if (op == ReduceOp::Prod) {
-            dx = div(mul(g, kd), xd);  // undefined where x == 0
+            // d prod / d x_i is the product of the other entries of its group: prod / x_i when the group
+            // has no zero; with one zero, the product of the rest at that zero and 0 elsewhere; else 0.
+            Tensor zero = scalar_like(0, xd), one = scalar_like(1, xd);
+            Tensor is_zero = binary(BinaryOp::Eq, xd, zero);
+            Tensor zeros_in_group = sum(cast(is_zero, xd.dtype()), all, true);
+            Tensor prod_rest = prod(where(is_zero, one, xd), all, true);
+            Tensor at_zero = where(binary(BinaryOp::Eq, zeros_in_group, one), prod_rest, zero);
+            dx = mul(g, where(is_zero, at_zero, div(kd, xd)));
         } else {
             // Max/Min: split the gradient evenly among the tied extrema (as TensorFlow does).
             Tensor mask = cast(binary(BinaryOp::Eq, xd, kd), xd.dtype());
-            Axes all;
-            for (int64_t d = 0; d < static_cast<int64_t>(in_shape.size()); ++d)
-                if (ks[d] == 1 && in_shape[d] != 1) all.push_back(d);
             Tensor count = all.empty() ? ones_like(kd) : sum(mask, all, true);
             dx = mul(mask, div(g, count));
         }

@@ -1,6 +1,7 @@
 // Layout ops: contiguous/cast/copy, views (reshape, permute, expand, squeeze, broadcast, slice, select)
 // and their backward rules, plus broadcasting helpers.
 #include <algorithm>
+#include <utility>
 
 #include "ops/op_util.h"
 
@@ -30,11 +31,29 @@ static Tensor copy_as(const Tensor& x, DType dtype) {
     return out;
 }
 
+// The byte range [lo, hi) that a view touches (empty for zero-size views).
+static std::pair<const char*, const char*> byte_extent(const Tensor& x) {
+    const char* base = static_cast<const char*>(x.data_ptr());
+    if (x.numel() == 0) return {base, base};
+    int64_t lo = 0, hi = 0;
+    for (int64_t d = 0; d < x.dim(); ++d) {
+        int64_t span = (x.shape()[d] - 1) * x.strides()[d];
+        (span < 0 ? lo : hi) += span;
+    }
+    int64_t isz = static_cast<int64_t>(x.itemsize());
+    return {base + lo * isz, base + (hi + 1) * isz};
+}
+
 void assign(const Tensor& dst, const Tensor& src) {
     check_same_device("assign", dst, src);
     CKERAS_CHECK(broadcast_shapes(dst.shape(), src.shape()) == dst.shape(), "cannot assign a value of shape ",
                  src.shape(), " to a variable of shape ", dst.shape());
-    copy_into(dst, broadcast_to(src.detach(), dst.shape()));
+    // A source overlapping dst (v.assign(v[::-1])) is copied first, or the copy would read elements it
+    // has already overwritten.
+    auto [dlo, dhi] = byte_extent(dst);
+    auto [slo, shi] = byte_extent(src);
+    Tensor s = slo < dhi && dlo < shi ? copy_as(src, src.dtype()) : src.detach();
+    copy_into(dst, broadcast_to(s, dst.shape()));
     dst.impl()->storage->version++;
 }
 

@@ -7,6 +7,14 @@ from ckeras import _core
 from ckeras.ops.core import _tensor
 
 
+# id -> (tensor, number of open tapes watching it). Watching is per tape, as in TensorFlow: a tensor a
+# tape watched stops requiring gradients when the last tape watching it closes.
+_watch_counts = {}
+# Tapes inside an open `with` block. Tapes that were open together share recorded nodes, so neither
+# may free them after its gradient() (TensorFlow records each tape separately).
+_open_tapes = []
+
+
 def _flatten(structure):
     if isinstance(structure, dict):
         return [v for k in sorted(structure) for v in _flatten(structure[k])]
@@ -42,17 +50,35 @@ class GradientTape:
         self._used = False
         self._recording = False
         self._prev = None
+        self._watched = {}  # id -> tensor, the tensors this tape made require gradients
+        self._shared = False  # another tape was open while this one recorded
 
     def __enter__(self):
         self._prev = _core.grad_enabled()
         _core.set_grad_enabled(True)
         self._recording = True
+        for t in _open_tapes:
+            t._shared = self._shared = True
+        _open_tapes.append(self)
         return self
 
     def __exit__(self, exc_type, exc, tb):
         _core.set_grad_enabled(self._prev)
         self._recording = False
+        _open_tapes.remove(self)
+        for key, v in self._watched.items():
+            n = _watch_counts[key][1]
+            if n == 1:
+                del _watch_counts[key]
+            else:
+                _watch_counts[key] = (v, n - 1)
+        self._set_watched(False)
         return False
+
+    def _set_watched(self, on):
+        for key, v in self._watched.items():
+            if on or key not in _watch_counts:  # leave alone what another open tape still watches
+                v.requires_grad = on
 
     def watch(self, tensor):
         """Makes gradients with respect to `tensor` (a Tensor, Variable or nested list) available."""
@@ -60,8 +86,14 @@ class GradientTape:
             v = _tensor(t)
             if v.dtype not in ("float32", "float64"):
                 continue  # TensorFlow ignores non-float tensors here too
-            if not v.requires_grad and v.grad_fn is None:
-                v.requires_grad = True
+            key = id(v)
+            if key in self._watched or v.grad_fn is not None:
+                continue
+            if v.requires_grad and key not in _watch_counts:
+                continue  # a trainable Variable's value, or requires_grad set by hand
+            self._watched[key] = v
+            _watch_counts[key] = (v, _watch_counts.get(key, (v, 0))[1] + 1)
+            v.requires_grad = True
 
     def stop_recording(self):
         """Context manager that pauses recording."""
@@ -93,12 +125,19 @@ class GradientTape:
         src = [_tensor(s) for s in flat_sources]
         seeds = [] if output_gradients is None else [None if g is None else _tensor(g)
                                                      for g in _flatten(output_gradients)]
-        live = [t for t in targets if t.requires_grad]
-        if not live:
-            grads = [None] * len(src)
-        else:
-            idx = [i for i, t in enumerate(targets) if t.requires_grad]
-            grads = _core.grad(live, src, [seeds[i] for i in idx] if seeds else [], self._persistent)
+        if not self._recording:
+            self._set_watched(True)  # gradient(x, x) after the block still sees x as watched
+        try:
+            live = [t for t in targets if t.requires_grad]
+            if not live:
+                grads = [None] * len(src)
+            else:
+                idx = [i for i, t in enumerate(targets) if t.requires_grad]
+                grads = _core.grad(live, src, [seeds[i] for i in idx] if seeds else [],
+                                   self._persistent or self._shared)
+        finally:
+            if not self._recording:
+                self._set_watched(False)
         if unconnected_gradients == "zero":
             grads = [g if g is not None else _core.zeros(list(s.shape), s.dtype) for g, s in zip(grads, src)]
         return _pack(sources, grads)

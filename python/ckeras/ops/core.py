@@ -61,11 +61,21 @@ def _scalar_pair(x1, x2):
     s1, s2 = _is_py_scalar(x1), _is_py_scalar(x2)
     if s1 and not s2:
         t2 = _tensor(x2)
-        return _core.full((), float(x1), _weak_dtype(x1, t2.dtype)), t2
+        return _weak_scalar(x1, t2.dtype), t2
     if s2 and not s1:
         t1 = _tensor(x1)
-        return t1, _core.full((), float(x2), _weak_dtype(x2, t1.dtype))
+        return t1, _weak_scalar(x2, t1.dtype)
     return _tensor(x1), _tensor(x2)
+
+
+def _weak_scalar(scalar, other):
+    """A 0-d tensor holding `scalar` exactly, in the dtype it takes next to a tensor of dtype `other`."""
+    dtype = _weak_dtype(scalar, other)
+    if isinstance(scalar, bool) or not isinstance(scalar, int) or dtype not in ("int32", "int64"):
+        return _core.full((), float(scalar), dtype)
+    if dtype == "int32" and not -2 ** 31 <= scalar < 2 ** 31:
+        raise OverflowError(f"Python integer {scalar} out of bounds for int32")  # NumPy 2's rule
+    return _core.convert_to_tensor(scalar, dtype)  # exact, also beyond 2**53
 
 
 def _weak_dtype(scalar, other):

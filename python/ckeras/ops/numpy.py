@@ -103,30 +103,23 @@ def mean(x, axis=None, keepdims=False):
 
 def max(x, axis=None, keepdims=False, initial=None):
     """Maximum over `axis`; a zero-size reduction raises ValueError unless `initial` is given."""
-    t = _tensor(x)
-    if initial is not None:
-        t = _core.concatenate([_core.reshape(t, [-1]) if axis is None else t,
-                               _core.full((1,) if axis is None else _initial_shape(t, axis), initial, t.dtype)],
-                              0 if axis is None else axis)
-    return _core.max(t, _axis(axis), keepdims)
+    return _with_initial(_core.max, _core.maximum, x, axis, keepdims, initial)
 
 
 def min(x, axis=None, keepdims=False, initial=None):
     """Minimum over `axis`; a zero-size reduction raises ValueError unless `initial` is given."""
+    return _with_initial(_core.min, _core.minimum, x, axis, keepdims, initial)
+
+
+def _with_initial(reduce, pick, x, axis, keepdims, initial):
+    """`reduce` over `axis` with `initial` as one more element of every reduction (NumPy's `initial`)."""
     t = _tensor(x)
-    if initial is not None:
-        t = _core.concatenate([_core.reshape(t, [-1]) if axis is None else t,
-                               _core.full((1,) if axis is None else _initial_shape(t, axis), initial, t.dtype)],
-                              0 if axis is None else axis)
-    return _core.min(t, _axis(axis), keepdims)
-
-
-def _initial_shape(t, axis):
-    if not isinstance(axis, int):
-        raise ValueError("`initial` with several axes is not supported")
-    shape = list(t.shape)
-    shape[axis] = 1
-    return tuple(shape)
+    if initial is None:
+        return reduce(t, _axis(axis), keepdims)
+    init = _core.full((), float(initial), t.dtype)
+    if t.size == 0:  # every reduction holds `initial` alone; the shape is that of any reduction of t
+        return _core.broadcast_to(init, list(_core.sum(t, _axis(axis), keepdims).shape))
+    return pick(reduce(t, _axis(axis), keepdims), init)
 
 
 amax, amin = max, min
@@ -164,11 +157,23 @@ def matmul(x1, x2):
 
 
 def dot(x1, x2):
-    """Dot product: matmul for 1-D/2-D operands, elementwise product when either is a scalar."""
+    """Dot product as `np.dot`: matmul for 1-D/2-D operands, elementwise product when either is a
+    scalar, and for N-D a sum over the last axis of `x1` and the second-to-last axis of `x2`."""
     a, b = _tensor(x1), _tensor(x2)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)  # noqa: F821
-    return _core.matmul(a, b)
+    if b.ndim == 1 or (a.ndim <= 2 and b.ndim <= 2):
+        return _core.matmul(a, b)
+    k = b.shape[-2]
+    if a.shape[-1] != k:
+        raise ValueError(f"dot: shapes {a.shape} and {b.shape} not aligned: {a.shape[-1]} (dim {a.ndim - 1}) "
+                         f"!= {k} (dim {b.ndim - 2})")
+    # (i..., K) @ (j..., K, n) -> (i..., j..., n) as one (I, K) @ (K, J * n) matmul.
+    rest = b.shape[:-2] + b.shape[-1:]
+    perm = [b.ndim - 2] + list(range(b.ndim - 2)) + [b.ndim - 1]
+    b2 = _core.reshape(_core.transpose(b, perm), [k, int(np.prod(rest))])
+    a2 = _core.reshape(a, [int(np.prod(a.shape[:-1])), k])
+    return _core.reshape(_core.matmul(a2, b2), list(a.shape[:-1] + rest))
 
 
 def transpose(x, axes=None):
@@ -178,9 +183,7 @@ def transpose(x, axes=None):
 
 def reshape(x, newshape):
     """Gives `x` a new shape with the same number of elements; one dim may be -1."""
-    if isinstance(newshape, int):
-        newshape = (newshape,)
-    return _core.reshape(_tensor(x), [int(d) for d in newshape])
+    return _core.reshape(_tensor(x), _shape_arg(newshape))
 
 
 def ravel(x):
@@ -201,6 +204,8 @@ def stack(x, axis=0):
 def split(x, indices_or_sections, axis=0):
     """Splits into equal sections (an int) or at the given indices (a list), as NumPy does."""
     t = _tensor(x)
+    if not -t.ndim <= axis < t.ndim:
+        raise IndexError(f"axis {axis} is out of bounds for tensor of rank {t.ndim}")
     n = t.shape[axis]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
@@ -221,8 +226,20 @@ def take(x, indices, axis=None):
 
 
 def expand_dims(x, axis):
-    """Inserts a size-1 dim at `axis`."""
-    return _core.expand_dims(_tensor(x), axis)
+    """Inserts a size-1 dim at `axis` (an int, or a tuple of positions in the result)."""
+    t = _tensor(x)
+    if isinstance(axis, (int, np.integer)):
+        return _core.expand_dims(t, int(axis))
+    ndim = t.ndim + len(axis)
+    for a in axis:
+        if not -ndim <= a < ndim:
+            raise IndexError(f"axis {a} is out of bounds for tensor of rank {ndim}")
+    positions = sorted(int(a) % ndim for a in axis)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"repeated axis in `axis`: {tuple(axis)}")
+    for a in positions:
+        t = _core.expand_dims(t, a)
+    return t
 
 
 def squeeze(x, axis=None):
@@ -232,7 +249,7 @@ def squeeze(x, axis=None):
 
 def broadcast_to(x, shape):
     """Broadcasts `x` to `shape` (a view with zero strides)."""
-    return _core.broadcast_to(_tensor(x), [int(d) for d in shape])
+    return _core.broadcast_to(_tensor(x), _shape_arg(shape))
 
 
 def swapaxes(x, axis1, axis2):
@@ -240,10 +257,18 @@ def swapaxes(x, axis1, axis2):
     return _core.swapaxes(_tensor(x), axis1, axis2)
 
 
+_INT64_MAX = 2 ** 63 - 1
+
+
 def _shape_arg(shape):
-    if isinstance(shape, (int, np.integer)):
-        return [int(shape)]
-    return [int(d) for d in shape]
+    """A shape argument as a list of ints; a dim beyond int64 is reported as the engine reports an
+    overflowing size (ValueError), not as a binding TypeError."""
+    dims = [int(shape)] if isinstance(shape, (int, np.integer)) else [int(d) for d in shape]
+    if builtins.any(d > _INT64_MAX for d in dims):
+        raise ValueError(f"shape {tuple(dims)} is too large: its size would overflow int64")
+    if builtins.any(d < -_INT64_MAX for d in dims):
+        raise ValueError(f"negative dimension in shape {tuple(dims)}")
+    return dims
 
 
 def zeros(shape, dtype=None):
