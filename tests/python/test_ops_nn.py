@@ -137,3 +137,12 @@ def test_keras_activations_module():
                  np.clip(np.where(x64 > 1, x64, 0), 0, 4) - 0.1 * np.maximum(1 - x64, 0))
     with pytest.raises(ValueError, match="relu"):
         acts.get("reluu")
+
+
+def test_activations_relu_threshold_zeroes_values_at_the_threshold():
+    from ckeras import activations
+    x = np.array([-1.0, 0.5, 1.0, 2.0], np.float32)
+    np.testing.assert_allclose(np.asarray(activations.relu(x, threshold=1.0)), [0, 0, 0, 2])
+    np.testing.assert_allclose(np.asarray(activations.relu(x, max_value=1.5)), [0, 0.5, 1.0, 1.5])
+    np.testing.assert_allclose(np.asarray(activations.relu(x, negative_slope=0.1)), [-0.1, 0.5, 1.0, 2.0],
+                               rtol=1e-6)

@@ -12,7 +12,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return _ops.relu(x)
     t = _tensor(x)
-    pos = _ops.where(_ops.greater_equal(t, threshold), t, 0.0) if threshold else _ops.relu(t)
+    pos = _ops.where(_ops.greater(t, threshold), t, 0.0) if threshold else _ops.relu(t)
     if max_value is not None:
         pos = _ops.minimum(pos, float(max_value))
     if negative_slope:
