@@ -233,3 +233,23 @@ def test_variable_and_gradient_tape_tf_style():
 
 def test_backend_module_gets_keras_config_names():
     assert ckeras.backend.floatx() == "float32" and ckeras.backend.epsilon() == 1e-7
+
+
+def test_tf_style_training_on_upscaled_digits():
+    """The article's 784-wide softmax layer, written in TF style, learns the shipped digits offline."""
+    (x, y), (x_test, y_test) = tf.keras.datasets.digits.load_data(upscale=True)
+    x = x.reshape(-1, 784).astype("float32") / 255
+    x_test = x_test.reshape(-1, 784).astype("float32") / 255
+    labels = tf.keras.utils.to_categorical(y, 10).astype("float32")
+    tf.keras.utils.set_random_seed(0)
+    w = tf.Variable(tf.random.normal((784, 10), stddev=0.01))
+    b = tf.Variable(tf.zeros((10,)))
+    for _ in range(60):
+        with tf.GradientTape() as tape:
+            logits = tf.matmul(x, w) + b
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels, logits))
+        grad_w, grad_b = tape.gradient(loss, [w, b])
+        w.assign(w - 0.5 * grad_w)
+        b.assign(b - 0.5 * grad_b)
+    accuracy = (np_of(tf.argmax(tf.matmul(x_test, w) + b, axis=1)) == y_test).mean()
+    assert float(np_of(loss)) < 0.3 and accuracy > 0.9
