@@ -16,7 +16,13 @@ from ckeras.backend.variables import Variable
 from ckeras.backend.gradient_tape import GradientTape
 from ckeras.ops.core import convert_to_tensor
 
+import sys as _sys
+from ckeras import _compat
+
+_compat.install(_sys.modules[__name__])  # config, utils, datasets, device, and the tf.* names
+
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "optimizers", "sysconfig",
-           "convert_to_tensor", "from_dlpack"]
+           "convert_to_tensor", "from_dlpack", "config", "utils", "datasets",
+           "device", "keras"]
