@@ -384,3 +384,24 @@ GRAD_CASES = [
 def test_gradients_match_finite_differences(name, fn, inputs):
     t, p = inputs()
     check_grad(fn, t, p, wrt=[1], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["categorical", "sparse", "binary"])
+def test_outputs_carrying_keras_logits_are_scored_from_logits(kind):  # KERAS.md 3.6
+    logits = _f32(6, 4, low=-30, high=30)  # extreme: the clipped-probability path would differ
+    if kind == "binary":
+        t = RNG.integers(0, 2, (6, 4)).astype(np.float32)
+        out = ops.sigmoid(logits)
+        loss, expected = losses.BinaryCrossentropy(), ref_bce(t, logits, from_logits=True).mean()
+    else:
+        labels = RNG.integers(0, 4, 6)
+        t = labels if kind == "sparse" else _onehot(labels, 4)
+        out = ops.softmax(logits)
+        cls = losses.SparseCategoricalCrossentropy if kind == "sparse" else losses.CategoricalCrossentropy
+        loss, expected = cls(), ref_cce(_onehot(labels, 4), logits, from_logits=True).mean()
+    clipped = float(loss(t, out))
+    out._keras_logits = ops.convert_to_tensor(logits)
+    assert_close(loss(t, out), expected, rtol=1e-5)
+    assert abs(clipped - expected) > 1e-3
+    with pytest.warns(UserWarning, match="does not represent logits"):
+        type(loss)(from_logits=True)(t, out)

@@ -129,6 +129,20 @@ def _check_axis(axis):
         raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
 
 
+def _keras_logits(y_pred, from_logits, activation, fn_name):
+    """KERAS.md 3.6: a softmax/sigmoid output that carries its pre-activation tensor as `_keras_logits` is
+    scored from those logits, as Keras's TensorFlow backend does (warning if `from_logits=True` was passed).
+    Returns `(y_pred, from_logits)` to use."""
+    logits = getattr(y_pred, "_keras_logits", None)
+    if logits is None:
+        return y_pred, from_logits
+    if from_logits:
+        warnings.warn(f'"`{fn_name}` received `from_logits=True`, but the `output` argument was produced by a '
+                      f"{activation} activation and thus does not represent logits. Was this intended?\"",
+                      stacklevel=3)
+    return logits, True
+
+
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Categorical cross-entropy per sample (fused C++ op).
 
@@ -142,6 +156,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         The loss with `axis` removed from `y_pred`'s shape.
     """
     _check_axis(axis)
+    y_pred, from_logits = _keras_logits(y_pred, from_logits, "Softmax", "categorical_crossentropy")
     y_true, y_pred = _pair(y_true, y_pred, fix_rank=False)
     if len(y_pred.shape) and y_pred.shape[-1] == 1:
         warnings.warn("In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, num_classes) "
@@ -166,6 +181,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     Returns:
         The loss per sample, shaped like `y_true`.
     """
+    y_pred, from_logits = _keras_logits(y_pred, from_logits, "Softmax", "sparse_categorical_crossentropy")
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.convert_to_tensor(y_true)
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
@@ -193,6 +209,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
         label_smoothing: In [0, 1]: targets become `y * (1 - ls) + 0.5 * ls`.
         axis: The axis the mean is taken over.
     """
+    y_pred, from_logits = _keras_logits(y_pred, from_logits, "Sigmoid", "binary_crossentropy")
     y_true, y_pred = _pair(y_true, y_pred, fix_rank=False)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
