@@ -11,6 +11,10 @@ from ckeras import ops
 from ckeras import activations
 from ckeras import random
 from ckeras import optimizers
+from ckeras import losses
+from ckeras import metrics
+from ckeras.losses import Loss
+from ckeras.metrics import Metric
 from ckeras import sysconfig
 from ckeras.backend.variables import Variable
 from ckeras.backend.gradient_tape import GradientTape
@@ -25,4 +29,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "optimizers", "sysconfig",
            "convert_to_tensor", "from_dlpack", "config", "utils", "datasets",
-           "device", "keras"]
+           "device", "keras", "losses", "metrics", "Loss", "Metric"]

@@ -145,3 +145,14 @@ def test_schedule_drives_an_optimizer():
     opt = ckeras.optimizers.Adam(learning_rate=Custom())
     opt.apply_gradients([(np.ones(3, np.float32), v)])
     assert abs(float(opt.learning_rate) - 0.05) < 1e-9
+
+
+def test_optimizer_config_round_trips_a_schedule():
+    from ckeras import optimizers
+    sched = optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    opt = optimizers.Adam(learning_rate=sched)
+    cfg = opt.get_config()
+    assert cfg["learning_rate"]["class_name"] == "ExponentialDecay"
+    clone = optimizers.Adam.from_config(cfg)
+    assert isinstance(clone._learning_rate, optimizers.schedules.ExponentialDecay)
+    assert clone._learning_rate.get_config() == sched.get_config()

@@ -10,6 +10,7 @@ from ckeras.optimizers.nadam import Nadam
 from ckeras.optimizers.rmsprop import RMSprop
 from ckeras.optimizers.sgd import SGD
 from ckeras.optimizers import experimental  # noqa: F401  (tf.keras.optimizers.experimental names)
+from ckeras.optimizers import schedules  # noqa: F401
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "Nadam", "Lion", "get",
            "serialize", "deserialize"]

@@ -278,8 +278,13 @@ class Optimizer:
             variable.assign(store[str(i)])
 
     def get_config(self):
+        from ckeras.optimizers import schedules
         lr = self._learning_rate
-        return {"name": self.name, "learning_rate": float(np.asarray(lr)) if isinstance(lr, Variable) else lr,
+        if isinstance(lr, Variable):
+            lr = float(np.asarray(lr))
+        elif isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        return {"name": self.name, "learning_rate": lr,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                 "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue, "use_ema": self.use_ema,
                 "ema_momentum": self.ema_momentum, "ema_overwrite_frequency": self.ema_overwrite_frequency,
@@ -288,6 +293,10 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        from ckeras.optimizers import schedules
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
         return cls(**config)
 
     def __repr__(self):
