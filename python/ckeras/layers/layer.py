@@ -12,8 +12,10 @@ from ckeras import regularizers
 from ckeras.backend.keras_tensor import KerasTensor
 from ckeras.layers import _utils
 from ckeras.layers._tracking import StateMixin, _super_not_called
+from ckeras.layers._losses_config import LossConfigMixin
 from ckeras.layers.input_spec import assert_input_compatibility
 from ckeras.layers.node import Node, infer_by_execution, shapes_to_tensors
+from ckeras.layers._call_context import with_call_context as _with_call_context
 from ckeras.ops.core import convert_to_tensor
 
 _CTX = _utils.CALL_CONTEXT
@@ -56,7 +58,7 @@ def _wrap_build(build):
     return wrapper
 
 
-class Layer(StateMixin):
+class Layer(LossConfigMixin, StateMixin):
     """Base class of layers: a callable with state (weights) created in `__init__` or in `build`.
 
     Args:
@@ -295,102 +297,5 @@ class Layer(StateMixin):
         raise NotImplementedError(f"Layer {type(self).__name__} should implement "
                                   "`def compute_output_shape(self, input_shape)`.")
 
-    # ---- losses ----
-    def add_loss(self, loss):
-        """Adds a scalar loss term for the current forward pass (reported by `losses`)."""
-        d = self.__dict__
-        if d["_losses_call"] != _CTX.call_id:
-            d["_losses"] = []
-            d["_losses_call"] = _CTX.call_id
-        d["_losses"].append(loss)
 
-    def _add_activity_loss(self, outputs):
-        from ckeras import ops
-        for out in _utils.flatten(outputs):
-            if hasattr(out, "shape") and not isinstance(out, KerasTensor):
-                batch = out.shape[0] if out.ndim else 1
-                self.add_loss(ops.divide(self.activity_regularizer(out), float(max(batch, 1))))
-
-    @property
-    def losses(self):
-        """Loss terms of the last forward pass (`add_loss`, activity regularizers, recursively) followed by
-        the regularization penalties of the trainable weights, computed now from their current values."""
-        last = self.__dict__.get("_last_call", -1)
-        out = []
-        for layer in self._flatten_layers():
-            ld = layer.__dict__
-            if ld.get("_losses_call", -2) == last and ld.get("_losses"):
-                out.extend(ld["_losses"])
-        for v in self.trainable_weights:
-            reg = getattr(v, "regularizer", None)
-            if reg is not None:
-                out.append(reg(v))
-        return out
-
-    # ---- config ----
-    def get_config(self):
-        """`name`, `trainable`, `dtype`; subclasses add their constructor arguments."""
-        config = {"name": self.name, "trainable": self.trainable,
-                  "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self._dtype},
-                            "registered_name": None}}
-        if self.activity_regularizer is not None:
-            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        try:
-            return cls(**config)
-        except Exception as e:
-            raise TypeError(f"Error when deserializing class '{cls.__name__}' using config={config}.\n\n"
-                            f"Exception encountered: {e}") from e
-
-    def get_build_config(self):
-        shape = self.__dict__.get("_build_input_shape")
-        return None if shape is None else {"input_shape": shape}
-
-    def build_from_config(self, config):
-        if config and config.get("input_shape") is not None:
-            self.build(config["input_shape"])
-
-
-def _format_arg(value):
-    if isinstance(value, _Tensor):
-        return f"Tensor(shape={tuple(value.shape)}, dtype={value.dtype})"
-    if isinstance(value, (list, tuple)):
-        items = ", ".join(_format_arg(v) for v in value)
-        return f"[{items}]" if isinstance(value, list) else f"({items}{',' if len(value) == 1 else ''})"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {_format_arg(v)}" for k, v in value.items()) + "}"
-    return repr(value)
-
-
-def _with_call_context(e, layer, args, kwargs):
-    """The exception `e` (same type) with Keras's "Exception encountered when calling X.call()" context and
-    the received arguments; only the innermost failing call adds it."""
-    if getattr(e, "_keras_call_info_injected", False):
-        return e
-    params = list(type(layer)._call_signature())[1:]
-    lines = []
-    for i, a in enumerate(args):
-        name = params[i] if i < len(params) else f"args_{i}"
-        lines.append(f"  • {name}={_format_arg(a)}")
-    seen = {params[i] for i in range(min(len(args), len(params)))}
-    for k, v in kwargs.items():
-        lines.append(f"  • {k}={_format_arg(v)}")
-        seen.add(k)
-    for p in params:
-        if p not in seen and p not in ("args", "kwargs"):
-            lines.append(f"  • {p}={type(layer)._call_signature()[p]!r}")
-    original = e.args[0] if e.args else ""
-    if isinstance(e, KeyError):
-        original = repr(original)
-    display = f"{type(layer).__name__}.call()"
-    message = (f"Exception encountered when calling {display}.\n\n{original}\n\n"
-               f"Arguments received by {display}:\n" + "\n".join(lines))
-    try:
-        new = type(e)(message)
-    except Exception:
-        new = RuntimeError(message)
-    new._keras_call_info_injected = True
-    return new.with_traceback(e.__traceback__)
+Layer.build = _wrap_build(Layer.build)  # the default build also marks the layer built and locks it

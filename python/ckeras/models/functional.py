@@ -42,7 +42,7 @@ def build_graph(inputs, outputs):
             layer, index, _ = x._keras_history
             visit(layer._inbound_nodes[index])
     computable = set(input_ids)
-    visited = []
+    visited = [x._keras_history[0].name for x in inputs if x._keras_history is not None]
     for node in order:
         for x in node.input_tensors:
             if id(x) not in computable:
