@@ -228,14 +228,14 @@ class Layer(LossConfigMixin, StateMixin):
             training = ctx.training if not top else None
             if training is None:
                 training = d["_training_default"]
-        if not d["built"]:
-            self._maybe_build(x)
         spec = d["_input_spec"]
         if spec is not None:
             shape = x.shape if type(x) is _Tensor else None
             if shape is None or shape != d["_spec_ok_shape"]:
                 assert_input_compatibility(spec, x, self.name)
                 d["_spec_ok_shape"] = shape
+        if not d["built"]:
+            self._maybe_build(x)
         if d["_call_has_training_arg"] and training is not None:
             kwargs["training"] = training
         prev_training = ctx.training
@@ -258,10 +258,10 @@ class Layer(LossConfigMixin, StateMixin):
     def _symbolic_call(self, args, kwargs):
         """A call on KerasTensors: build from the shapes, infer the outputs, record a Node."""
         x = args[0]
-        if not self.built:
-            self._maybe_build(x)
         if self._input_spec is not None:
             assert_input_compatibility(self._input_spec, x, self.name)
+        if not self.built:
+            self._maybe_build(x)
         kwargs = dict(kwargs)
         training = kwargs.pop("training", None)
         call_kwargs = dict(kwargs)
