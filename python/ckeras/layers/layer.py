@@ -132,8 +132,10 @@ class Layer(LossConfigMixin, StateMixin):
     @trainable.setter
     def trainable(self, value):
         value = bool(value)
-        for layer in self._flatten_layers():
+        for layer in self._flatten_layers():  # as Keras 3: the variables' own flags follow
             layer.__dict__["_trainable"] = value
+            for v in layer.__dict__.get("_trainable_vars", ()):
+                v.trainable = value
 
     @property
     def dtype(self):

@@ -30,10 +30,10 @@ class InputLayer(Layer):
     """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-                 input_tensor=None, optional=False, name=None, **kwargs):
+                 input_tensor=None, optional=False, name=None, ragged=None, **kwargs):
         super().__init__(name=name, dtype=dtype, **kwargs)
-        if sparse:
-            raise ValueError("Sparse inputs are not supported by ckeras.")
+        if sparse or ragged:
+            raise ValueError("Sparse and ragged inputs are not supported by ckeras.")
         if shape is not None and batch_shape is not None:
             raise ValueError("You cannot pass both `shape` and `batch_shape` at the same time.")
         if batch_size is not None and batch_shape is not None:
