@@ -30,8 +30,14 @@ def functional_config(model):
         entry["inbound_nodes"] = inbound
         layer_configs.append(entry)
     return {"name": model.name, "trainable": model.trainable, "layers": layer_configs,
-            "input_layers": map_structure(_history, model._inputs_struct),
-            "output_layers": map_structure(_history, model._outputs_struct)}
+            "input_layers": _tensor_configs(model._inputs_struct),
+            "output_layers": _tensor_configs(model._outputs_struct)}
+
+
+def _tensor_configs(struct):
+    if isinstance(struct, KerasTensor):  # a single tensor is written as a list of one, as Keras does
+        return [_history(struct)]
+    return map_structure(_history, struct)
 
 
 def functional_from_config(cls, config, custom_objects=None):
@@ -67,6 +73,10 @@ def functional_from_config(cls, config, custom_objects=None):
     fix = lambda h: produced[(h[0], h[1], h[2])]  # noqa: E731
     inputs = _map_history(config["input_layers"], fix)
     outputs = _map_history(config["output_layers"], fix)
+    if isinstance(inputs, list) and len(inputs) == 1:
+        inputs = inputs[0]
+    if isinstance(outputs, list) and len(outputs) == 1:
+        outputs = outputs[0]
     return cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
 
 
