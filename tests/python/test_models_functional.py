@@ -166,3 +166,32 @@ def test_rank_adjustment_of_trailing_axis():
     inp = layers.Input((1,))
     model = models.Model(inp, layers.Dense(2)(inp))
     assert model(np.ones((5,), "float32")).shape == (5, 2)
+
+
+def test_operators_on_keras_tensors():
+    a = layers.Input((4,))
+    h = layers.Dense(4)(a)
+    z = -(((h + a) * 2.0 - 1.0)[:, :2])
+    model = models.Model(a, z)
+    assert z.shape == (None, 2)
+    assert [l.name for l in model.layers][2:] == ["add", "multiply", "subtract", "get_item", "negative"]
+    x = np.random.rand(3, 4).astype("float32")
+    d = model.get_layer("dense")
+    ref = -(((x @ np.asarray(d.kernel) + np.asarray(d.bias)) + x) * 2 - 1)[:, :2]
+    np.testing.assert_allclose(np.asarray(model(x)), ref, rtol=1e-5, atol=1e-6)
+    r = models.Model(a, 1.0 - a)
+    np.testing.assert_allclose(np.asarray(r(x)), 1.0 - x, rtol=1e-6)
+
+
+def test_custom_layer_automatic_config():
+    class Scale(layers.Layer):
+        def __init__(self, factor, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def call(self, x):
+            return ops.multiply(x, self.factor)
+
+    s = Scale(3.0, name="scale")
+    assert s.get_config()["factor"] == 3.0 and s.get_config()["name"] == "scale"
+    assert Scale.from_config(s.get_config()).factor == 3.0

@@ -10,8 +10,12 @@ from ckeras.layers.activations.activation import Activation
 from ckeras.layers.reshaping.flatten import Flatten
 from ckeras.layers.reshaping.reshape import Reshape
 from ckeras.layers.merging.base_merge import Merge
+from ckeras.layers.core.op_layer import OpLayer, install_operators as _install_operators
+from ckeras.backend.keras_tensor import KerasTensor as _KerasTensor
 from ckeras.layers.merging.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract,
                                            add, average, concatenate, maximum, minimum, multiply, subtract)
+
+_install_operators(_KerasTensor)
 
 
 def serialize(layer):

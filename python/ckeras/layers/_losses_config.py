@@ -48,7 +48,30 @@ class LossConfigMixin:
                             "registered_name": None}}
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        if type(self).get_config is LossConfigMixin.get_config:
+            config.update(self._auto_config(config))
         return config
+
+    def _auto_config(self, base):
+        """For a custom layer that does not override `get_config`: its constructor arguments, when they are
+        plain Python values (Keras captures them the same way)."""
+        import inspect
+        captured = self.__dict__.get("_init_args")
+        if captured is None or type(self).__init__ is _layer_init():
+            return {}
+        try:
+            bound = inspect.signature(type(self).__init__).bind(self, *captured[0], **captured[1])
+        except TypeError:
+            return {}
+        out = {}
+        for name, value in bound.arguments.items():
+            if name == "self" or name in base:
+                continue
+            if name == "kwargs" and isinstance(value, dict):
+                out.update({k: v for k, v in value.items() if k not in base and _plain(v)})
+            elif _plain(value):
+                out[name] = value
+        return out
 
     @classmethod
     def from_config(cls, config):
@@ -65,3 +88,18 @@ class LossConfigMixin:
     def build_from_config(self, config):
         if config and config.get("input_shape") is not None:
             self.build(config["input_shape"])
+
+
+def _plain(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _layer_init():
+    from ckeras.layers.layer import Layer
+    return Layer.__init__

@@ -74,6 +74,11 @@ class Layer(LossConfigMixin, StateMixin):
         if build is not None and not getattr(build, "_ckeras_build_wrapper", False):
             cls.build = _wrap_build(build)
 
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        obj.__dict__["_init_args"] = (args, kwargs)  # for the automatic config of custom layers
+        return obj
+
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
                  **kwargs):
         self._ensure_tracker()
