@@ -195,3 +195,38 @@ def test_custom_layer_automatic_config():
     s = Scale(3.0, name="scale")
     assert s.get_config()["factor"] == 3.0 and s.get_config()["name"] == "scale"
     assert Scale.from_config(s.get_config()).factor == 3.0
+
+
+def test_model_inherits_trainer_mixin_when_present():
+    """With `ckeras.trainers.trainer.Trainer` importable, Model subclasses it and calls its __init__."""
+    import subprocess
+    import sys
+    import textwrap
+    code = textwrap.dedent("""
+        import sys, types
+        pkg = types.ModuleType("ckeras.trainers"); pkg.__path__ = []
+        mod = types.ModuleType("ckeras.trainers.trainer")
+        class Trainer:
+            def __init__(self):
+                self.compiled = False
+                self.optimizer = None
+            def fit(self, x):
+                self._symbolic_build(data_batch=(x,))
+                return self(x, training=True).shape
+        mod.Trainer = Trainer
+        sys.modules["ckeras.trainers"] = pkg
+        sys.modules["ckeras.trainers.trainer"] = mod
+        import numpy as np
+        from ckeras import layers, models
+        assert issubclass(models.Model, Trainer)
+        m = models.Sequential([layers.Dense(3)])
+        assert m.compiled is False
+        assert m.fit(np.ones((4, 2))) == (4, 3)
+        inp = layers.Input((2,))
+        f = models.Model(inp, layers.Dense(1)(inp))
+        assert isinstance(f, Trainer) and f.compiled is False
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

@@ -1,6 +1,5 @@
 """`Model`: a Layer with training methods (from the trainer mixin when present), `summary()`, `layers`,
 `get_layer`. `Model(inputs, outputs)` returns a Functional model; subclasses define `call`."""
-from ckeras.layers._utils import get_uid, to_snake_case
 from ckeras.layers.layer import Layer
 
 try:  # compile/fit/evaluate/predict come from the trainer mixin when it is installed
@@ -36,20 +35,21 @@ class Model(*_BASES):
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
-        if type(self).__name__ == "Functional" or not (args or "inputs" in kwargs):
-            trainable = kwargs.pop("trainable", True)
-            name = kwargs.pop("name", None)
-            dtype = kwargs.pop("dtype", None)
-            if args or kwargs:
-                raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
-                                 f"{kwargs or args}")
-            if Trainer is not None:
-                Trainer.__init__(self)
-            Layer.__init__(self, trainable=trainable, name=name, dtype=dtype)
-            return
-        raise ValueError("Subclassed models that pass `inputs` and `outputs` to `super().__init__()` are not "
-                         "supported by ckeras yet; use `keras.Model(inputs, outputs)` directly, or define "
-                         "`call()`.")
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise ValueError("Subclassed models that pass `inputs` and `outputs` to `super().__init__()` are "
+                             "not supported by ckeras yet; use `keras.Model(inputs, outputs)` directly, or "
+                             "define `call()`.")
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if Trainer is not None:
+            Trainer.__init__(self)
+        Layer.__init__(self, trainable=trainable, name=name, dtype=dtype)
+
+    def _lock_state(self):
+        """Models stay unlocked: the trainer attaches its own state (optimizer, metrics) after build."""
 
     @property
     def layers(self):
@@ -77,13 +77,14 @@ class Model(*_BASES):
         if input_shape is None or self.__dict__.get("_building_from_call"):
             return
         from ckeras import _core, ops
-        from ckeras.layers._utils import is_shape, map_structure
+        from ckeras.layers._utils import is_shape
         fill = lambda s: ops.zeros(tuple(1 if d is None else d for d in s))  # noqa: E731
-        x = fill(input_shape) if is_shape(input_shape) else map_structure(
-            lambda s: s, input_shape)
-        if not is_shape(input_shape):
-            x = [fill(s) for s in input_shape] if isinstance(input_shape, (list, tuple)) else \
-                {k: fill(s) for k, s in input_shape.items()}
+        if is_shape(input_shape):
+            x = fill(input_shape)
+        elif isinstance(input_shape, dict):
+            x = {k: fill(s) for k, s in input_shape.items()}
+        else:
+            x = [fill(s) for s in input_shape]
         prev = _core.grad_enabled()
         _core.set_grad_enabled(False)
         self.__dict__["_building_from_call"] = True
@@ -140,7 +141,3 @@ class Model(*_BASES):
             from ckeras.models.functional import Functional
             return Functional.from_config(config, custom_objects=custom_objects)
         return cls(**config)
-
-
-def _default_name(model):
-    return get_uid(to_snake_case(type(model).__name__))
