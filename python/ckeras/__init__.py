@@ -13,6 +13,14 @@ from ckeras import random
 from ckeras import optimizers
 from ckeras import losses
 from ckeras import metrics
+from ckeras import initializers
+from ckeras import regularizers
+from ckeras import constraints
+from ckeras import layers
+from ckeras import models
+from ckeras.layers import Input, Layer, InputSpec
+from ckeras.models import Model, Sequential
+from ckeras.backend.keras_tensor import KerasTensor
 from ckeras.losses import Loss
 from ckeras.metrics import Metric
 from ckeras import sysconfig
@@ -29,4 +37,5 @@ __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "optimizers", "sysconfig",
            "convert_to_tensor", "from_dlpack", "config", "utils", "datasets",
-           "device", "keras", "losses", "metrics", "Loss", "Metric"]
+           "device", "keras", "losses", "metrics", "Loss", "Metric", "initializers", "regularizers", "constraints",
+           "layers", "models", "Input", "Layer", "InputSpec", "Model", "Sequential", "KerasTensor"]
