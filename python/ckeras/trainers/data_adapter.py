@@ -5,6 +5,9 @@ labels kept); each batch is then one slice view (no shuffle) or one gather (shuf
 epoch's permutation itself a Tensor, so no NumPy -> Tensor copy happens per batch. Generators, other
 iterables and `PyDataset`s are converted batch by batch.
 """
+import collections
+import concurrent.futures
+import itertools
 import math
 
 import numpy as np
@@ -234,14 +237,31 @@ class PyDatasetAdapter:
         self.class_weight = class_weight
         self.shuffle = shuffle
         self.num_batches = dataset.num_batches
+        self.workers = dataset.workers  # (reading these warns if the subclass skipped super().__init__)
+        self.max_queue_size = dataset.max_queue_size
+        dataset.use_multiprocessing  # noqa: B018  threads are used either way
 
     def get_iterator(self):
         n = self.dataset.num_batches
         indices = range(n) if n is not None else _count()
         if self.shuffle and n is not None:
             indices = np.random.permutation(n)
+        if self.workers > 1:
+            yield from self._prefetching(iter(indices))
+            return
         for i in indices:
             yield convert_batch(_standardize_py_batch(self.dataset[int(i)]), self.class_weight)
+
+    def _prefetching(self, indices):
+        """Reads up to `max_queue_size` batches ahead on `workers` threads, keeping the order."""
+        with concurrent.futures.ThreadPoolExecutor(self.workers) as pool:
+            pending = collections.deque(pool.submit(self.dataset.__getitem__, int(i))
+                                        for i in itertools.islice(indices, max(self.max_queue_size, 1)))
+            while pending:
+                batch = pending.popleft().result()
+                for i in itertools.islice(indices, 1):
+                    pending.append(pool.submit(self.dataset.__getitem__, int(i)))
+                yield convert_batch(_standardize_py_batch(batch), self.class_weight)
 
     def on_epoch_begin(self):
         self.dataset.on_epoch_begin()

@@ -1,7 +1,7 @@
 """`PyDataset` (also `keras.utils.Sequence`): a dataset of whole batches written in Python.
 
-`fit` reads the batches in the calling thread; `workers`, `use_multiprocessing` and `max_queue_size` are
-accepted and stored as in Keras but no parallel prefetching happens yet.
+With `workers > 1`, `fit` reads up to `max_queue_size` batches ahead on that many threads (in order);
+`use_multiprocessing=True` is accepted but threads are used all the same.
 """
 import warnings
 
@@ -13,9 +13,9 @@ class PyDataset:
     `__len__` returns the number of batches. `on_epoch_begin()` / `on_epoch_end()` run around each epoch.
 
     Args:
-        workers: Number of workers to use (stored; batches are read in the calling thread for now).
-        use_multiprocessing: Whether to use Python multiprocessing (stored).
-        max_queue_size: Maximum number of batches kept ready (stored).
+        workers: Number of threads reading batches ahead (1: read in the calling thread).
+        use_multiprocessing: Accepted for compatibility; threads are used.
+        max_queue_size: Maximum number of batches read ahead.
     """
 
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
