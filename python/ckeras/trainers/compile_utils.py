@@ -8,10 +8,7 @@ from ckeras.trainers import _nest
 
 
 def _resolvers():
-    try:
-        from ckeras.metrics.resolve import resolve_loss, resolve_metric
-    except ImportError:  # the losses/metrics package is not there yet: use the trainer's stand-ins
-        from ckeras.trainers._fallback import resolve_loss, resolve_metric
+    from ckeras.metrics.resolve import resolve_loss, resolve_metric  # lazy: metrics may import the trainer
     return resolve_loss, resolve_metric
 
 
