@@ -1,0 +1,1 @@
+"""Layers of this family; exported by `ckeras.layers`."""

@@ -1,0 +1,146 @@
+"""`Model`: a Layer with training methods (from the trainer mixin when present), `summary()`, `layers`,
+`get_layer`. `Model(inputs, outputs)` returns a Functional model; subclasses define `call`."""
+from ckeras.layers._utils import get_uid, to_snake_case
+from ckeras.layers.layer import Layer
+
+try:  # compile/fit/evaluate/predict come from the trainer mixin when it is installed
+    from ckeras.trainers.trainer import Trainer
+except ImportError:
+    Trainer = None
+
+_BASES = (Layer,) if Trainer is None else (Trainer, Layer)
+
+
+def _functional_args(args, kwargs):
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
+
+
+class Model(*_BASES):
+    """A Layer with training and inference features.
+
+    Two ways to make one:
+    - Functional: `Model(inputs=keras.Input(shape=(784,)), outputs=y)` with `y` built from the inputs;
+    - subclassing: define layers in `__init__` and the forward pass in `call(inputs, training=None)`.
+
+    Args:
+        name: Model name (`functional`, `sequential`, or the snake_case class name by default).
+        trainable: Whether the weights are trained.
+        dtype: "float32" (default) or "float64".
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and _functional_args(args, kwargs):
+            from ckeras.models.functional import Functional
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if type(self).__name__ == "Functional" or not (args or "inputs" in kwargs):
+            trainable = kwargs.pop("trainable", True)
+            name = kwargs.pop("name", None)
+            dtype = kwargs.pop("dtype", None)
+            if args or kwargs:
+                raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                                 f"{kwargs or args}")
+            if Trainer is not None:
+                Trainer.__init__(self)
+            Layer.__init__(self, trainable=trainable, name=name, dtype=dtype)
+            return
+        raise ValueError("Subclassed models that pass `inputs` and `outputs` to `super().__init__()` are not "
+                         "supported by ckeras yet; use `keras.Model(inputs, outputs)` directly, or define "
+                         "`call()`.")
+
+    @property
+    def layers(self):
+        return [l for l in self._layers]
+
+    def get_layer(self, name=None, index=None):
+        """A layer by `name` or by `index` (in `layers` order)."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, "
+                             f"name={name}.")
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def build(self, input_shape=None):
+        """Builds the sublayers by running `call` once on zeros of `input_shape` (None dims -> 1)."""
+        if input_shape is None or self.__dict__.get("_building_from_call"):
+            return
+        from ckeras import _core, ops
+        from ckeras.layers._utils import is_shape, map_structure
+        fill = lambda s: ops.zeros(tuple(1 if d is None else d for d in s))  # noqa: E731
+        x = fill(input_shape) if is_shape(input_shape) else map_structure(
+            lambda s: s, input_shape)
+        if not is_shape(input_shape):
+            x = [fill(s) for s in input_shape] if isinstance(input_shape, (list, tuple)) else \
+                {k: fill(s) for k, s in input_shape.items()}
+        prev = _core.grad_enabled()
+        _core.set_grad_enabled(False)
+        self.__dict__["_building_from_call"] = True
+        try:
+            self.__dict__["built"] = True  # the call below must not build again
+            self(x, training=False)
+        except Exception:
+            self.__dict__["built"] = False
+            raise
+        finally:
+            self.__dict__["_building_from_call"] = False
+            _core.set_grad_enabled(prev)
+
+    def _maybe_build(self, inputs):
+        self.__dict__["_building_from_call"] = True
+        try:
+            super()._maybe_build(inputs)
+        finally:
+            self.__dict__["_building_from_call"] = False
+
+    def _symbolic_build(self, data_batch=None, x=None, **kwargs):
+        """Builds the model from one batch of data (what the trainer calls before `fit`); a no-op when
+        already built. `data_batch` may be `(x, y, ...)` or `x`."""
+        if self.built:
+            return
+        if x is None:
+            x = data_batch[0] if isinstance(data_batch, tuple) else data_batch
+        from ckeras.layers._utils import map_structure
+        shapes = map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else t, x)
+        self.build(shapes)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints Keras 3's table of layers, output shapes and parameter counts.
+
+        Args:
+            line_length: Total width (default min(88, terminal width - 4); 108 with "Connected to").
+            positions: Relative column boundaries.
+            print_fn: Called once with the whole summary text; `print` by default.
+            expand_nested: Also list the layers of nested models.
+            show_trainable: Add a "Trainable" column.
+            layer_range: Pair of layer-name patterns bounding the rows shown.
+        """
+        from ckeras.models._summary import print_summary
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if cls is Model and "layers" in config and "input_layers" in config:
+            from ckeras.models.functional import Functional
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return cls(**config)
+
+
+def _default_name(model):
+    return get_uid(to_snake_case(type(model).__name__))
