@@ -39,10 +39,27 @@ class LossTracker:
 
 
 def _output_names(y_pred, output_names):
-    if output_names:
-        return list(output_names)
     if isinstance(y_pred, dict):
         return sorted(y_pred)
+    if output_names and isinstance(y_pred, (list, tuple)) and len(output_names) == len(y_pred):
+        return list(output_names)
+    return None
+
+
+def model_output_names(model):
+    """The names of a model's outputs: `output_names`, else the layers that produce a Functional model's
+    list of outputs (as Keras names them); None when unknown."""
+    names = getattr(model, "output_names", None)
+    if names:
+        return list(names)
+    outputs = model.__dict__.get("outputs") if hasattr(model, "__dict__") else None
+    if outputs is None:
+        try:
+            outputs = getattr(model, "outputs", None)
+        except Exception:  # an unbuilt model may refuse
+            outputs = None
+    if isinstance(outputs, (list, tuple)) and outputs and all(hasattr(t, "_keras_history") for t in outputs):
+        return [t._keras_history[0].name for t in outputs]
     return None
 
 

@@ -56,7 +56,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
                                  epochs=epochs, steps=iterator.num_batches, model=model)
     model.stop_training = False
-    object.__setattr__(model, "_trainable_cache", None)  # layers may have been (un)frozen since the last fit
+    object.__setattr__(model, "_step_variables_cache", None)  # layers may have been (un)frozen since the last fit
     train_function = model.make_train_function()
     eval_iterator = None
     training_logs = {}
@@ -94,8 +94,8 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         training_logs = epoch_logs
         if model.stop_training:
             break
-    if epochs > 0 and model.optimizer is not None and model._trainable_cache is not None:
-        model.optimizer.finalize_variable_values(model._trainable_cache)
+    if epochs > 0 and model.optimizer is not None and model._step_variables_cache is not None:
+        model.optimizer.finalize_variable_values(model._step_variables_cache)
     callbacks.on_train_end(logs=training_logs)
     return model.history
 

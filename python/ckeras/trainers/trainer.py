@@ -10,7 +10,7 @@ import warnings
 from ckeras import ops
 from ckeras.backend.gradient_tape import GradientTape
 from ckeras.trainers import _nest, loops
-from ckeras.trainers.compile_utils import CompileLoss, CompileMetrics, LossTracker
+from ckeras.trainers.compile_utils import CompileLoss, CompileMetrics, LossTracker, model_output_names
 from ckeras.trainers.data_adapter import class_weight_to_sample_weights, convert_batch, unpack_x_y_sample_weight
 
 
@@ -43,7 +43,7 @@ class Trainer:
     _compile_metrics = None
     _compile_config = None
     _compute_loss_has_training_arg = None
-    _trainable_cache = None
+    _step_variables_cache = None
 
     def __init__(self):
         self.compiled = False
@@ -69,7 +69,7 @@ class Trainer:
         """
         from ckeras import optimizers
         self.optimizer = optimizers.get(optimizer)
-        output_names = getattr(self, "output_names", None)
+        output_names = model_output_names(self)
         _set(self, "_compile_loss", CompileLoss(loss, loss_weights, output_names) if loss is not None else None)
         self.loss = loss
         has_metrics = metrics is not None or weighted_metrics is not None
@@ -84,12 +84,12 @@ class Trainer:
         _set(self, "_loss_tracker", LossTracker(name="loss"))
         self.steps_per_execution = steps_per_execution
         self.train_function = self.test_function = self.predict_function = None
-        _set(self, "_trainable_cache", None)
+        _set(self, "_step_variables_cache", None)
         _set(self, "_compute_loss_has_training_arg",
              "training" in inspect.signature(self.compute_loss).parameters)
-        self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+        _set(self, "_compile_config", {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                                 "metrics": metrics, "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
-                                "steps_per_execution": steps_per_execution, "jit_compile": jit_compile}
+                                "steps_per_execution": steps_per_execution, "jit_compile": jit_compile})
 
     def get_compile_config(self):
         """The arguments `compile()` was called with (the optimizer serialized), or None."""
@@ -190,10 +190,10 @@ class Trainer:
         return self.compute_loss(x, y, y_pred, sample_weight)
 
     # ---- steps (override these to customise training) ----
-    def _trainable(self):
-        if self._trainable_cache is None:
-            _set(self, "_trainable_cache", list(self.trainable_variables))
-        return self._trainable_cache
+    def _step_variables(self):
+        if self._step_variables_cache is None:
+            _set(self, "_step_variables_cache", list(self.trainable_variables))
+        return self._step_variables_cache
 
     def train_step(self, data):
         """One optimisation step on a batch `(x, y[, sample_weight])`; returns the metric logs."""
@@ -204,7 +204,7 @@ class Trainer:
             self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
             if self.optimizer is not None:
                 loss = self.optimizer.scale_loss(loss)
-        trainable = self._trainable()
+        trainable = self._step_variables()
         if trainable:
             self.optimizer.apply(tape.gradient(loss, trainable), trainable)
         else:
