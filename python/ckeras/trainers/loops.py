@@ -37,6 +37,27 @@ def _is_bad_loss(logs):
     return isinstance(loss, float) and not math.isfinite(loss)
 
 
+def _should_eval(epoch, validation_freq):
+    epoch += 1  # validation_freq counts epochs from 1
+    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+        return epoch % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch in validation_freq
+    raise ValueError("Expected `validation_freq` to be a list or int. Received: "
+                     f"validation_freq={validation_freq} of the type {type(validation_freq)}.")
+
+
+def flatten_metrics_in_order(model, logs):
+    """The logs as a list in `metrics` order (then the other keys, sorted); a scalar if only one."""
+    from ckeras.trainers.compile_utils import CompileMetrics
+    names = []
+    for m in model.metrics:
+        names += [sub.name for sub in m.metrics] if isinstance(m, CompileMetrics) else [m.name]
+    results = [logs[n] for n in names if n in logs]
+    results += [logs[k] for k in sorted(logs) if k not in names]
+    return results[0] if len(results) == 1 else results
+
+
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
         validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
         steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
@@ -82,7 +103,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         if iterator.ran_out:
             break  # the source was already exhausted: no epoch to report
         epoch_logs = _pythonify_logs(model._get_metrics_result_or_logs(logs))
-        if validation_data is not None and model._should_eval(epoch, validation_freq):
+        if validation_data is not None and _should_eval(epoch, validation_freq):
             if eval_iterator is None:
                 eval_iterator = EpochIterator(val_x, val_y, val_sample_weight,
                                               batch_size=validation_batch_size or batch_size,
@@ -128,7 +149,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
                 break
     logs = _pythonify_logs(model._get_metrics_result_or_logs(logs))
     callbacks.on_test_end(logs)
-    return logs if return_dict else model._flatten_metrics_in_order(logs)
+    return logs if return_dict else flatten_metrics_in_order(model, logs)
 
 
 def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):

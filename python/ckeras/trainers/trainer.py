@@ -44,6 +44,7 @@ class Trainer:
     _compile_config = None
     _compute_loss_has_training_arg = None
     _step_variables_cache = None
+    _has_extra_losses = None
 
     def __init__(self):
         self.compiled = False
@@ -85,6 +86,7 @@ class Trainer:
         self.steps_per_execution = steps_per_execution
         self.train_function = self.test_function = self.predict_function = None
         _set(self, "_step_variables_cache", None)
+        _set(self, "_has_extra_losses", None)
         _set(self, "_compute_loss_has_training_arg",
              "training" in inspect.signature(self.compute_loss).parameters)
         _set(self, "_compile_config", {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
@@ -171,8 +173,13 @@ class Trainer:
             loss = self._compile_loss(y, y_pred, sample_weight)
             if loss is not None:
                 losses.append(loss)
-        for extra in getattr(self, "losses", None) or []:
-            t = ops.convert_to_tensor(extra)
+        # As Keras, whether the model has extra (regularization) losses is checked once per compile, so
+        # models without any skip walking their layers at every step.
+        extra = [] if self._has_extra_losses is False else (getattr(self, "losses", None) or [])
+        if self._has_extra_losses is None:
+            _set(self, "_has_extra_losses", bool(extra))
+        for value in extra:
+            t = ops.convert_to_tensor(value)
             losses.append(ops.sum(t if t.dtype in ("float32", "float64") else ops.cast(t, "float32")))
         if not losses:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
@@ -272,7 +279,7 @@ class Trainer:
         data = convert_batch((x, y, sample_weight))
         self.reset_metrics()
         logs = loops.pythonify_logs(self.make_train_function()(data))
-        return logs if return_dict else self._flatten_metrics_in_order(logs)
+        return logs if return_dict else loops.flatten_metrics_in_order(self, logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """One evaluation step on one batch; returns the loss and metrics (list, scalar or dict)."""
@@ -280,7 +287,7 @@ class Trainer:
         data = convert_batch((x, y, sample_weight))
         self.reset_metrics()
         logs = loops.pythonify_logs(self.make_test_function()(data))
-        return logs if return_dict else self._flatten_metrics_in_order(logs)
+        return logs if return_dict else loops.flatten_metrics_in_order(self, logs)
 
     def predict_on_batch(self, x):
         """The model's outputs on one batch, as NumPy arrays."""
@@ -292,29 +299,9 @@ class Trainer:
         if not self.compiled:
             raise ValueError(f"You must call `compile()` before calling `{method_name}()`.")
 
-    def _should_eval(self, epoch, validation_freq):
-        epoch += 1
-        if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
-            return epoch % validation_freq == 0
-        if isinstance(validation_freq, (list, tuple)):
-            return epoch in validation_freq
-        raise ValueError("Expected `validation_freq` to be a list or int. Received: "
-                         f"validation_freq={validation_freq} of the type {type(validation_freq)}.")
-
     def _get_metrics_result_or_logs(self, logs):
         # A custom step may return other keys than the metrics: then its last logs are the result.
         metric_logs = self.get_metrics_result()
         if isinstance(logs, dict) and set(logs) == set(metric_logs):
             return metric_logs
         return logs
-
-    def _flatten_metrics_in_order(self, logs):
-        names = []
-        for m in self.metrics:
-            if isinstance(m, CompileMetrics):
-                names += [sub.name for sub in m.metrics]
-            else:
-                names.append(m.name)
-        results = [logs[n] for n in names if n in logs]
-        results += [logs[k] for k in sorted(logs) if k not in names]
-        return results[0] if len(results) == 1 else results
