@@ -202,6 +202,7 @@ def test_tensor_inputs_and_strings_rejected():
     x = ckeras.ops.convert_to_tensor(np.ones((4, 2), "float64"))
     model.fit(x, np.zeros((4, 1)), verbose=0)
     assert model.predict(x, verbose=0).dtype == np.float32
+    model.fit(np.ones((3, 2)), [0.0, 1.0, 1.0], verbose=0)  # a flat list of numbers is one array
     with pytest.raises(ValueError, match="unsupported dtype"):
         model.fit(np.array([["a", "b"]] * 4), np.zeros((4, 1)), verbose=0)
     with pytest.raises(ValueError, match="Unrecognized data type"):

@@ -300,10 +300,18 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_e
         if isinstance(x, PyDataset):
             return PyDatasetAdapter(x, class_weight=class_weight, shuffle=shuffle)
         return GeneratorDataAdapter(x, class_weight=class_weight)
+    x, y, sample_weight = (_scalar_list_to_array(v) for v in (x, y, sample_weight))
     if x is None or not is_array_data(x):
         raise ValueError(f"Unrecognized data type: x={x!r} (of type {type(x)})")
     return ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch,
                             shuffle=shuffle, class_weight=class_weight)
+
+
+def _scalar_list_to_array(v):
+    """A flat list of Python numbers (e.g. `y=[0, 1, 1]`) is one array, not a list of inputs."""
+    if isinstance(v, (list, tuple)) and v and all(isinstance(e, (int, float, np.number)) for e in v):
+        return np.asarray(v)
+    return v
 
 
 def _is_iterable_source(x):
