@@ -18,6 +18,7 @@ from ckeras import regularizers
 from ckeras import constraints
 from ckeras import layers
 from ckeras import models
+from ckeras import callbacks
 from ckeras.layers import Input, Layer, InputSpec
 from ckeras.models import Model, Sequential
 from ckeras.backend.keras_tensor import KerasTensor
@@ -38,4 +39,4 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "optimizers", "sysconfig",
            "convert_to_tensor", "from_dlpack", "config", "utils", "datasets",
            "device", "keras", "losses", "metrics", "Loss", "Metric", "initializers", "regularizers", "constraints",
-           "layers", "models", "Input", "Layer", "InputSpec", "Model", "Sequential", "KerasTensor"]
+           "layers", "models", "Input", "Layer", "InputSpec", "Model", "Sequential", "KerasTensor", "callbacks"]
