@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "cpu/strided_loop.h"
+#include "cpu/unary_vec.h"
 
 namespace ckeras::cpu {
 namespace {
@@ -111,6 +112,19 @@ inline T unary_int(UnaryOp op, T x, T a, T b) {
 }
 
 void unary_cpu(UnaryOp op, DType dtype, void* out, const void* inp, int64_t n, double alpha, double beta) {
+    // float32: the vectorised kernels (AVX2+FMA or baseline, chosen at run time) where they cover the
+    // op; a call with n == 0 asks whether they do.
+    if (dtype == DType::Float32) {
+        const UnaryVecLevel level = unary_vec_level();
+        const float a = static_cast<float>(alpha), b = static_cast<float>(beta);
+        if (unary_vec_f32(level, op, nullptr, nullptr, 0, a, b)) {
+            float* o = static_cast<float*>(out);
+            const float* x = static_cast<const float*>(inp);
+            parallel_for(n, kElementwiseGrain,
+                         [&](int64_t s, int64_t e) { unary_vec_f32(level, op, o + s, x + s, e - s, a, b); });
+            return;
+        }
+    }
     if (is_floating(dtype)) {
         CKERAS_DISPATCH_FLOAT(dtype, T, {
             T* o = static_cast<T*>(out);
@@ -139,6 +153,19 @@ void unary_cpu(UnaryOp op, DType dtype, void* out, const void* inp, int64_t n, d
 
 void unary_backward_cpu(UnaryOp op, DType dtype, void* dinp, const void* dout, const void* inp, const void* out,
                         int64_t n, double alpha, double beta) {
+    if (dtype == DType::Float32) {
+        const UnaryVecLevel level = unary_vec_level();
+        const float a = static_cast<float>(alpha), b = static_cast<float>(beta);
+        if (unary_backward_vec_f32(level, op, nullptr, nullptr, nullptr, nullptr, 0, a, b)) {
+            float* dx = static_cast<float*>(dinp);
+            const float *dy = static_cast<const float*>(dout), *x = static_cast<const float*>(inp);
+            const float* y = static_cast<const float*>(out);
+            parallel_for(n, kElementwiseGrain, [&](int64_t s, int64_t e) {
+                unary_backward_vec_f32(level, op, dx + s, dy + s, x + s, y ? y + s : nullptr, e - s, a, b);
+            });
+            return;
+        }
+    }
     CKERAS_DISPATCH_FLOAT(dtype, T, {
         T* dx = static_cast<T*>(dinp);
         const T* dy = static_cast<const T*>(dout);
