@@ -85,3 +85,12 @@ def test_utils_exports():
     if importlib.util.find_spec("ckeras.trainers") is not None and \
             importlib.util.find_spec("ckeras.trainers.py_dataset") is not None:
         assert "PyDataset" in utils.__all__
+
+
+def test_clear_session_restarts_layer_names():
+    import ckeras
+    ckeras.layers.Dense(2)
+    ckeras.utils.clear_session()
+    assert ckeras.layers.Dense(2).name == "dense"
+    ckeras.backend.clear_session()
+    assert ckeras.layers.Dense(2).name == "dense"

@@ -3,8 +3,9 @@ and (when their modules are present) `Progbar` and `PyDataset`."""
 from ckeras.utils.file_utils import get_file, hash_file, validate_file
 from ckeras.utils.numerical_utils import normalize, to_categorical
 from ckeras.utils.rng_utils import set_random_seed
+from ckeras.utils.session import clear_session
 
-__all__ = ["get_file", "to_categorical", "normalize", "set_random_seed"]
+__all__ = ["get_file", "to_categorical", "normalize", "set_random_seed", "clear_session"]
 
 try:
     from ckeras.utils.progbar import Progbar  # noqa: F401
