@@ -1,6 +1,7 @@
 // The AVX2 + FMA float32 GEMM micro-kernel: a 6x16 register tile of C (12 ymm accumulators, two ymm
 // of B and one broadcast of A per k). This file alone is compiled with -mavx2 -mfma; gemm_cpu.cpp
-// calls it only after checking the CPU (cpu_has_avx2_fma).
+// calls it only after checking the CPU (cpu_has_avx2_fma). Empty on non-x86 targets.
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
 #include "cpu/gemm_cpu.h"
@@ -85,3 +86,5 @@ void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, fl
 }
 
 }  // namespace ckeras::cpu
+
+#endif  // x86

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
@@ -55,21 +56,31 @@ struct View {
 // i.e. each panel is (kc, W), k-major. Rows past `rows` in the last panel are zero.
 template <class T, int W>
 void pack_panels(const View<T>& v, int64_t rows, int64_t kc, T* dst) {
-    for (int64_t r0 = 0; r0 < rows; r0 += W, dst += W * kc) {
-        const int n = int(std::min<int64_t>(W, rows - r0));
-        if (v.rs == 1) {  // W consecutive rows are contiguous for each k
-            for (int64_t k = 0; k < kc; ++k) {
-                const T* src = v.at(r0, k);
-                T* d = dst + k * W;
-                if (n == W) {
-                    std::memcpy(d, src, sizeof(T) * W);  // a fixed-size copy: vector moves
-                } else {
-                    for (int i = 0; i < W; ++i) d[i] = i < n ? src[i] : T(0);
+    if (v.rs == 1) {
+        // For each k the block's rows are contiguous: walk k in chunks, so that a chunk of source lines
+        // stays in L1 while it is scattered into every panel (each panel takes only W elements per k).
+        constexpr int64_t kChunk = 16;
+        for (int64_t k0 = 0; k0 < kc; k0 += kChunk) {
+            const int64_t k1 = std::min(kc, k0 + kChunk);
+            T* panel = dst;
+            for (int64_t r0 = 0; r0 < rows; r0 += W, panel += W * kc) {
+                const int n = int(std::min<int64_t>(W, rows - r0));
+                for (int64_t k = k0; k < k1; ++k) {
+                    const T* src = v.at(r0, k);
+                    T* d = panel + k * W;
+                    if (n == W) {
+                        std::memcpy(d, src, sizeof(T) * W);  // a fixed-size copy: vector moves
+                    } else {
+                        for (int i = 0; i < W; ++i) d[i] = i < n ? src[i] : T(0);
+                    }
                 }
             }
-            continue;
         }
-        // Each row is contiguous along k: a transpose of (n, kc) into (kc, W).
+        return;
+    }
+    // Each row is contiguous along k: every panel is a transpose of (n, kc) into (kc, W).
+    for (int64_t r0 = 0; r0 < rows; r0 += W, dst += W * kc) {
+        const int n = int(std::min<int64_t>(W, rows - r0));
         int i = 0;
 #ifdef __SSE2__
         if constexpr (std::is_same_v<T, float>) {
@@ -166,7 +177,7 @@ int64_t balanced_block(int64_t n, int64_t max_block, int64_t unit) {
     return (per + unit - 1) / unit * unit;
 }
 
-// C[i0:i1, j0:j1] for one thread; i0 and j0 are multiples of MR and NR. When `b_in_place`, full NR-wide
+// C[i0:i1, j0:j1] for one thread; j0 is a multiple of NR. When `b_in_place`, full NR-wide
 // column panels of B are read straight from the stored (K, N) matrix instead of being packed.
 template <class T, int MR, int NR>
 bool gemm_range(const Problem<T>& g, const Blocking& bk, MicroFn<T> micro, int64_t i0, int64_t i1, int64_t j0,
@@ -204,36 +215,48 @@ bool gemm_range(const Problem<T>& g, const Blocking& bk, MicroFn<T> micro, int64
     return true;
 }
 
-// Below this many multiply-adds per thread, another thread costs more than it saves.
-constexpr int64_t kMinFmaPerThread = 1 << 19;
-// Packing one element costs about this many micro-kernel multiply-adds (used to pick the thread grid).
-constexpr int64_t kPackCostInFma = 8;
+// Below this many multiply-adds per thread (~5 us), another thread costs more than it saves (measured
+// with warm OpenMP threads: a second thread already pays off at 2^18 multiply-adds in all).
+constexpr double kMinFmaPerThread = 1 << 17;
+// Packing one element costs about this many micro-kernel multiply-adds (used to pick the thread grid):
+// a copy of contiguous runs, or a transpose.
+constexpr double kPackCopyCost = 4, kPackTransposeCost = 8;
+// B (!trans_b) is read in place rather than packed when the rows of one KC block span at most this many
+// bytes (so they sit in L2 without set conflicts and in the L1 TLB) and a thread has at most this many
+// A micro-panels to run against it. Measured: in place wins for a (784, 128) weight, loses for 4 KiB strides.
+constexpr int64_t kInPlaceMaxSpan = 256 << 10;
+constexpr int64_t kInPlaceMaxPanels = 96;
 
 template <class T, int MR, int NR>
 void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
                  int64_t ldb, T beta, T* C, int64_t ldc, const Blocking& bk, MicroFn<T> micro) {
     Problem<T> g{{A, ta ? 1 : lda, ta ? lda : 1}, {B, tb ? ldb : 1, tb ? 1 : ldb}, B, ldb, K, ldc, alpha, beta, C};
-    const int64_t mt = (M + MR - 1) / MR, nt = (N + NR - 1) / NR;  // tiles along M and N
+    const int64_t nt = (N + NR - 1) / NR;  // NR-wide column panels
     int threads = 1;
 #ifdef _OPENMP
-    if (!omp_in_parallel()) threads = int(std::clamp<int64_t>(M * N * K / kMinFmaPerThread, 1, omp_get_max_threads()));
+    const double fma = double(M) * double(N) * double(K);
+    if (!omp_in_parallel())
+        threads = int(std::clamp<double>(std::floor(fma / kMinFmaPerThread), 1, omp_get_max_threads()));
 #endif
-    // Thread grid tm x tn over the tile grid: minimise one thread's padded FMAs plus its packing.
+    const bool b_span_ok = !tb && balanced_block(K, bk.kc, 1) * ldb * int64_t(sizeof(T)) <= kInPlaceMaxSpan;
+    auto in_place = [&](int64_t rows) { return b_span_ok && (rows + MR - 1) / MR <= kInPlaceMaxPanels; };
+    // Thread grid tm x tn: rows split evenly (the micro-kernel takes any row count), columns in NR-wide
+    // panels. Pick the grid minimising one thread's multiply-adds (columns padded to NR) plus its packing.
     int tm = 1, tn = 1;
-    int64_t best = -1;
+    double best = -1;
     for (int a = 1; a <= threads; ++a) {
         if (threads % a != 0) continue;
-        const int64_t rows = (mt + a - 1) / a * MR, cols = (nt + threads / a - 1) / (threads / a) * NR;
-        const int64_t cost = rows * cols * K + kPackCostInFma * (rows + cols) * K;
+        const int64_t rows = (M + a - 1) / a, cols = (nt + threads / a - 1) / (threads / a) * NR;
+        const double pack = (ta ? kPackCopyCost : kPackTransposeCost) * double(rows) +
+                            (in_place(rows) ? 0 : (tb ? kPackTransposeCost : kPackCopyCost) * double(cols));
+        const double cost = (double(rows) * double(cols) + pack) * double(K);
         if (best < 0 || cost < best) best = cost, tm = a, tn = threads / a;
     }
-    // B read in place when this thread's packed B panel would serve only a few A micro-panels.
-    static const int64_t tip = getenv("TIP") ? atol(getenv("TIP")) : 4;
-    const bool b_in_place = !tb && (mt + tm - 1) / tm <= tip;
+    const bool b_in_place = in_place((M + tm - 1) / tm);
     std::atomic<bool> ok{true};
     auto work = [&](int t) {
         const int ti = t / tn, tj = t % tn;
-        const int64_t i0 = std::min(M, mt * ti / tm * MR), i1 = std::min(M, mt * (ti + 1) / tm * MR);
+        const int64_t i0 = M * ti / tm, i1 = M * (ti + 1) / tm;
         const int64_t j0 = std::min(N, nt * tj / tn * NR), j1 = std::min(N, nt * (tj + 1) / tn * NR);
         if (!gemm_range<T, MR, NR>(g, bk, micro, i0, i1, j0, j1, b_in_place)) ok = false;
     };
@@ -250,6 +273,7 @@ void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, con
 
 constexpr Blocking kAvx2Blocking{144, 256, 2048};
 constexpr Blocking kGenericBlocking{96, 256, 2048};
+// Portable tiles: float 6x8 (12 SSE2 accumulators), double 4x4 (8).
 
 template <class T>
 void gemm_typed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
@@ -257,10 +281,11 @@ void gemm_typed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
     if (M == 0 || N == 0) return;
     if (K == 0 || alpha == T(0)) return scale_c(C, M, N, ldc, beta);
     if constexpr (std::is_same_v<T, float>) {
+#if defined(__x86_64__) || defined(__i386__)  // gemm_avx2.cpp is built for x86 only
         if (std::strcmp(cpu_simd_level(), "avx2") == 0)
-        { Blocking bk = kAvx2Blocking; if (getenv("TMC")) bk.mc = atol(getenv("TMC")); if (getenv("TKC")) bk.kc = atol(getenv("TKC")); if (getenv("TNC")) bk.nc = atol(getenv("TNC"));
             return gemm_packed<float, kAvx2MR, kAvx2NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                                                        bk, sgemm_micro_avx2); }
+                                                        kAvx2Blocking, sgemm_micro_avx2);
+#endif
         return gemm_packed<float, 6, 8>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, kGenericBlocking,
                                         micro_generic<float, 6, 8>);
     } else {

@@ -2,7 +2,6 @@
 // reference, the SIMD-path override, and the AVX2 float32 micro-kernel. Host-only; no intrinsics here.
 #pragma once
 #include <cstdint>
-#include <ostream>  // ckeras/dtype.h uses std::ostream without including it
 
 #include "ckeras/dtype.h"
 

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <ostream>  // ckeras/dtype.h uses std::ostream without including it
 
 #include "ckeras/device.h"
 #include "ckeras/error.h"
