@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -299,5 +300,37 @@ TEST(Reduce, BoolInputIsRejected) {
         FAIL() << "expected a TypeError";
     } catch (const ckeras::Error& e) {
         EXPECT_EQ(e.kind(), ckeras::ErrorKind::Type);
+    }
+}
+
+// Few (outer, column tile) items but many rows: the kernel reduces fixed row chunks over the full width
+// and combines them in order. Check it against the naive loop, with NaN in one column, and that the
+// thread count does not change a bit.
+TEST(Reduce, TallColumnReductionsMatchNaive) {
+    const int64_t outer = 2, r = 1000, inner = 300;
+    for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min, ReduceOp::Prod}) {
+        std::vector<float> x = make_input<float>(op, outer * r * inner, 11);
+        x[(1 * r + 517) * inner + 42] = static_cast<float>(kNaN);
+        std::vector<float> out = run<float>(op, x, outer, r, inner);
+        for (int64_t o = 0; o < outer; ++o)
+            for (int64_t j = 0; j < inner; ++j) {
+                double ref = naive_float(op, x, o, r, inner, j);
+                double got = out[o * inner + j];
+                if (std::isnan(ref)) {
+                    EXPECT_TRUE(std::isnan(got)) << "op " << int(op) << " o " << o << " j " << j;
+                } else {
+                    EXPECT_NEAR(got, ref, 1e-5 * (1 + std::abs(ref))) << "op " << int(op) << " o " << o << " j " << j;
+                }
+            }
+#ifdef _OPENMP
+        int saved = omp_get_max_threads();
+        omp_set_num_threads(1);
+        std::vector<float> one = run<float>(op, x, outer, r, inner);
+        omp_set_num_threads(3);
+        std::vector<float> three = run<float>(op, x, outer, r, inner);
+        omp_set_num_threads(saved);
+        EXPECT_EQ(0, std::memcmp(one.data(), three.data(), one.size() * sizeof(float)));
+        EXPECT_EQ(0, std::memcmp(one.data(), out.data(), one.size() * sizeof(float)));
+#endif
     }
 }

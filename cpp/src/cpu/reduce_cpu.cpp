@@ -8,6 +8,7 @@
 //
 // Accuracy: float32 sums run in float lanes for at most 16 adds per lane (as NumPy's pairwise sum does in
 // its 128-element leaves), then continue in double lanes; float32 products accumulate in double.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -31,7 +32,7 @@ inline bool is_nan(A a) {
 }
 
 // Each op: identity and a combine step. Max/Min keep a NaN once seen (NaN is sticky on either side) and
-// keep the accumulated value on ties, as NumPy does.
+// keep the accumulated value on ties, as NumPy does. `|` rather than `||`: no branch, so it vectorises.
 struct SumOp {
     template <class A> static A identity() { return A(0); }
     template <class A> static A apply(A a, A x) { return a + x; }
@@ -45,14 +46,14 @@ struct MaxOp {
         if constexpr (std::is_floating_point_v<A>) return -std::numeric_limits<A>::infinity();
         else return std::numeric_limits<A>::lowest();
     }
-    template <class A> static A apply(A a, A x) { return (a >= x || is_nan(a)) ? a : x; }
+    template <class A> static A apply(A a, A x) { return ((a >= x) | is_nan(a)) ? a : x; }
 };
 struct MinOp {
     template <class A> static A identity() {
         if constexpr (std::is_floating_point_v<A>) return std::numeric_limits<A>::infinity();
         else return std::numeric_limits<A>::max();
     }
-    template <class A> static A apply(A a, A x) { return (a <= x || is_nan(a)) ? a : x; }
+    template <class A> static A apply(A a, A x) { return ((a <= x) | is_nan(a)) ? a : x; }
 };
 
 // Accumulator types. Lane: what the inner loop adds in. Wide: what blocks are combined in.
@@ -71,10 +72,36 @@ struct Acc {
 
 // One chunk (n <= kChunk) of a contiguous row, in kLanes accumulators: each block of kBlock elements runs
 // in Lane type, then every lane is folded into its Wide lane; the tail and the lanes fold in a fixed order.
+// Float max/min of a chunk: a compare-select reduction that vectorises under `omp simd` (its value
+// for rows holding NaN is irrelevant), with NaN tracked in an integer flag; a NaN anywhere makes the
+// result NaN, as the sticky Op::apply would.
+template <bool kMax, class T>
+T float_extreme_chunk(const T* x, int64_t n) {
+    using Op = std::conditional_t<kMax, MaxOp, MinOp>;
+    T m = Op::template identity<T>();
+    int32_t any_nan = 0;
+    if constexpr (kMax) {
+#pragma omp simd reduction(max : m) reduction(| : any_nan)
+        for (int64_t i = 0; i < n; ++i) {
+            m = x[i] > m ? x[i] : m;
+            any_nan |= static_cast<int32_t>(x[i] != x[i]);
+        }
+    } else {
+#pragma omp simd reduction(min : m) reduction(| : any_nan)
+        for (int64_t i = 0; i < n; ++i) {
+            m = x[i] < m ? x[i] : m;
+            any_nan |= static_cast<int32_t>(x[i] != x[i]);
+        }
+    }
+    return any_nan ? std::numeric_limits<T>::quiet_NaN() : m;
+}
+
 template <class Op, class T>
 typename Acc<Op, T>::Wide chunk_reduce(const T* x, int64_t n) {
     using Lane = typename Acc<Op, T>::Lane;
     using Wide = typename Acc<Op, T>::Wide;
+    if constexpr (std::is_floating_point_v<T> && (std::is_same_v<Op, MaxOp> || std::is_same_v<Op, MinOp>))
+        return float_extreme_chunk<std::is_same_v<Op, MaxOp>>(x, n);
     Lane acc[kLanes];
     Wide wide[kLanes];
     for (int l = 0; l < kLanes; ++l) wide[l] = Op::template identity<Wide>();
@@ -131,11 +158,48 @@ inline void accumulate_row(A* acc, const T* row, int64_t w) {
 
 // inner > 1: out[o, j] = Op over k of in[o, k, j]. Work items are (o, column tile); each accumulates whole
 // rows of the tile (vectorisable across j) in Lane type, flushing to Wide every kRowBlock rows.
+// inner > 1 with few (outer, tile) items but many rows: items are (o, chunk of kRowChunk rows) over the
+// full width, read sequentially; each leaves a Wide partial row, combined in chunk order afterwards. The
+// choice of path and the chunking depend on the shape only, so results don't depend on the thread count.
+constexpr int64_t kRowChunk = 128;
+
+template <class Op, class T>
+void reduce_cols_by_rows(T* out, const T* in, int64_t outer, int64_t r, int64_t inner) {
+    using Lane = typename Acc<Op, T>::Lane;
+    using Wide = typename Acc<Op, T>::Wide;
+    int64_t nch = (r + kRowChunk - 1) / kRowChunk;
+    std::vector<Wide> part(static_cast<size_t>(outer * nch * inner));
+    parallel_for(outer * nch, 1, [&](int64_t b, int64_t e) {
+        std::vector<Lane> acc(static_cast<size_t>(inner));
+        for (int64_t it = b; it < e; ++it) {
+            int64_t o = it / nch, k0 = (it % nch) * kRowChunk, k1 = std::min(r, k0 + kRowChunk);
+            Wide* p = part.data() + it * inner;
+            for (int64_t j = 0; j < inner; ++j) p[j] = Op::template identity<Wide>();
+            for (int64_t kb = k0; kb < k1; kb += kRowBlock) {
+                int64_t ke = std::min(k1, kb + kRowBlock);
+                for (int64_t j = 0; j < inner; ++j) acc[j] = Op::template identity<Lane>();
+                for (int64_t k = kb; k < ke; ++k) accumulate_row<Op>(acc.data(), in + (o * r + k) * inner, inner);
+                for (int64_t j = 0; j < inner; ++j) p[j] = Op::apply(p[j], static_cast<Wide>(acc[j]));
+            }
+        }
+    });
+    for (int64_t o = 0; o < outer; ++o) {
+        T* dst = out + o * inner;
+        const Wide* p0 = part.data() + o * nch * inner;
+        for (int64_t j = 0; j < inner; ++j) {
+            Wide w = p0[j];
+            for (int64_t c = 1; c < nch; ++c) w = Op::apply(w, p0[c * inner + j]);
+            dst[j] = static_cast<T>(w);
+        }
+    }
+}
+
 template <class Op, class T>
 void reduce_cols(T* out, const T* in, int64_t outer, int64_t r, int64_t inner) {
     using Lane = typename Acc<Op, T>::Lane;
     using Wide = typename Acc<Op, T>::Wide;
     int64_t ntiles = (inner + kTile - 1) / kTile;
+    if (outer * ntiles < 16 && r >= 4 * kRowChunk && inner >= 256) return reduce_cols_by_rows<Op>(out, in, outer, r, inner);
     int64_t grain = kElementwiseGrain / (r * (inner < kTile ? inner : kTile)) + 1;
     parallel_for(outer * ntiles, grain, [&](int64_t b, int64_t e) {
         Lane acc[kTile];
