@@ -34,8 +34,10 @@ void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
     fn(0, n);
 }
 
-// Elements per chunk for memory-bound loops: below this, threads cost more than they save.
-constexpr int64_t kElementwiseGrain = 1 << 15;
+// Elements per chunk for memory-bound loops: below this, threads cost more than they save. Kept high
+// (~100 us of work): a fork-join on a machine whose other cores are busy (another library's spinning
+// BLAS threads, other processes) can stall for a scheduler timeslice, so only big ops take the risk.
+constexpr int64_t kElementwiseGrain = 1 << 17;
 
 void register_copy_cpu(KernelTable& t);        // copy_cpu.cpp: copy_strided, fill, arange, gather
 void register_elementwise_cpu(KernelTable& t); // elementwise_cpu.cpp: unary, binary, where
