@@ -8,15 +8,18 @@ namespace ckeras::bind {
 
 void bind_autograd(py::module_& m) {
     m.def("grad", [](const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                     const std::vector<std::optional<Tensor>>& grad_outputs, bool retain_graph) {
+                     const std::vector<std::optional<Tensor>>& grad_outputs, bool retain_graph,
+                     uint64_t min_seq, uint64_t max_seq) {
         std::vector<Tensor> seeds;
         for (auto& g : grad_outputs) seeds.push_back(g ? *g : Tensor());
-        std::vector<Tensor> r = grad(outputs, inputs, seeds, retain_graph);
+        std::vector<Tensor> r = grad(outputs, inputs, seeds, retain_graph, min_seq, max_seq);
         std::vector<std::optional<Tensor>> out;
         for (auto& t : r) out.push_back(t.defined() ? std::optional<Tensor>(t) : std::nullopt);
         return out;
     }, py::arg("outputs"), py::arg("inputs"), py::arg("grad_outputs") = std::vector<std::optional<Tensor>>{},
-       py::arg("retain_graph") = false, py::call_guard<py::gil_scoped_release>());
+       py::arg("retain_graph") = false, py::arg("min_seq") = 0, py::arg("max_seq") = UINT64_MAX,
+       py::call_guard<py::gil_scoped_release>());
+    m.def("next_node_seq", &next_node_seq);
     m.def("grad_enabled", &grad_enabled);
     m.def("set_grad_enabled", &set_grad_enabled);
     m.def("set_default_grad_enabled", &set_default_grad_enabled);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections.abc
 import numpy
 import typing
-__all__: list[str] = ['BINARY_OPS', 'ClipOptions', 'OptimizerKind', 'OptimizerStep', 'Tensor', 'UNARY_OPS', 'add', 'arange', 'argmax', 'argmin', 'assign', 'binary_crossentropy', 'broadcast_shapes', 'broadcast_to', 'cast', 'categorical_crossentropy', 'check_device', 'concatenate', 'contiguous', 'convert_to_tensor', 'copy', 'cpu_cache_bytes', 'cpu_cache_release', 'cpu_num_threads', 'cpu_simd_level', 'cuda_build_archs', 'cuda_build_version', 'cuda_device_count', 'cuda_device_name', 'cuda_unavailable_reason', 'divide', 'dropout', 'equal', 'expand_dims', 'from_dlpack', 'from_numpy', 'full', 'grad', 'grad_enabled', 'greater', 'greater_equal', 'is_cuda_build', 'less', 'less_equal', 'log_softmax', 'logical_and', 'logical_or', 'logsumexp', 'matmul', 'max', 'maximum', 'mean', 'mean_absolute_error', 'mean_squared_error', 'min', 'minimum', 'multiply', 'not_equal', 'one_hot', 'ones', 'optimizer_apply', 'optimizer_slot_count', 'power', 'prod', 'random_normal', 'random_uniform', 'reshape', 'select', 'set_cpu_cache_limit', 'set_cpu_num_threads', 'set_default_grad_enabled', 'set_grad_enabled', 'slice', 'softmax', 'sparse_categorical_crossentropy', 'split', 'squeeze', 'stack', 'std', 'subtract', 'sum', 'sum_to', 'swapaxes', 'take', 'transpose', 'truncated_normal', 'var', 'where', 'zeros']
+__all__: list[str] = ['BINARY_OPS', 'ClipOptions', 'OptimizerKind', 'OptimizerStep', 'Tensor', 'UNARY_OPS', 'add', 'arange', 'argmax', 'argmin', 'assign', 'binary_crossentropy', 'broadcast_shapes', 'broadcast_to', 'cast', 'categorical_crossentropy', 'check_device', 'concatenate', 'contiguous', 'convert_to_tensor', 'copy', 'cpu_cache_bytes', 'cpu_cache_release', 'cpu_num_threads', 'cpu_simd_level', 'cuda_build_archs', 'cuda_build_version', 'cuda_device_count', 'cuda_device_name', 'cuda_unavailable_reason', 'divide', 'dropout', 'equal', 'expand_dims', 'from_dlpack', 'from_numpy', 'full', 'grad', 'grad_enabled', 'greater', 'greater_equal', 'is_cuda_build', 'less', 'less_equal', 'log_softmax', 'logical_and', 'logical_or', 'logsumexp', 'matmul', 'max', 'maximum', 'mean', 'mean_absolute_error', 'mean_squared_error', 'min', 'minimum', 'multiply', 'next_node_seq', 'not_equal', 'one_hot', 'ones', 'optimizer_apply', 'optimizer_slot_count', 'power', 'prod', 'random_normal', 'random_uniform', 'reshape', 'select', 'set_cpu_cache_limit', 'set_cpu_num_threads', 'set_default_grad_enabled', 'set_grad_enabled', 'slice', 'softmax', 'sparse_categorical_crossentropy', 'split', 'squeeze', 'stack', 'std', 'subtract', 'sum', 'sum_to', 'swapaxes', 'take', 'transpose', 'truncated_normal', 'var', 'where', 'zeros']
 class Tensor:
     __array_ufunc__ = None
     requires_grad: bool
@@ -393,7 +393,7 @@ def from_numpy(array: numpy.ndarray) -> Tensor:
     ...
 def full(shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], fill_value: typing.SupportsFloat | typing.SupportsIndex, dtype: typing.Any = 'float32') -> Tensor:
     ...
-def grad(outputs: collections.abc.Sequence[Tensor], inputs: collections.abc.Sequence[Tensor], grad_outputs: collections.abc.Sequence[Tensor | None] = [], retain_graph: bool = False) -> list[Tensor | None]:
+def grad(outputs: collections.abc.Sequence[Tensor], inputs: collections.abc.Sequence[Tensor], grad_outputs: collections.abc.Sequence[Tensor | None] = [], retain_graph: bool = False, min_seq: typing.SupportsInt | typing.SupportsIndex = 0, max_seq: typing.SupportsInt | typing.SupportsIndex = 18446744073709551615) -> list[Tensor | None]:
     ...
 def grad_enabled() -> bool:
     ...
@@ -432,6 +432,8 @@ def min(x: Tensor, axis: typing.Any = None, keepdims: bool = False) -> Tensor:
 def minimum(x1: Tensor, x2: Tensor) -> Tensor:
     ...
 def multiply(x1: Tensor, x2: Tensor) -> Tensor:
+    ...
+def next_node_seq() -> int:
     ...
 def not_equal(x1: Tensor, x2: Tensor) -> Tensor:
     ...

@@ -222,3 +222,29 @@ def test_variable_operators():
         assert_close(got, want)
     assert_close(v > 0, a > 0, dtype=bool)
     assert len(v) == 2
+
+
+def test_tapes_are_isolated_like_tensorflow():
+    # A tape differentiates only through what it recorded itself.
+    x = ckeras.Variable(np.float32(2.0))
+    with ckeras.GradientTape() as t1:
+        y = x * x
+    assert float(t1.gradient(y, x)) == 4.0
+    with ckeras.GradientTape() as t2:
+        z = y * 3.0
+    assert t2.gradient(z, x) is None  # y's history belongs to t1 (and was freed by it)
+    with ckeras.GradientTape() as t3:
+        t3.watch(y)
+        z = y * 3.0
+    assert float(t3.gradient(z, y)) == 3.0
+
+
+def test_ops_after_a_tape_closes_are_not_on_it():
+    x = ckeras.Variable(np.float32(3.0))
+    with ckeras.GradientTape(persistent=True) as outer:
+        with ckeras.GradientTape() as inner:
+            y = x * x
+        z = y * 2.0  # recorded by the outer tape only
+    assert inner.gradient(z, x) is None
+    assert float(outer.gradient(z, x)) == 12.0
+    assert float(outer.gradient(y, x)) == 6.0

@@ -17,6 +17,7 @@ struct Edge {
 
 struct Node {
     std::vector<Edge> next;  // one per input of the forward op, in order
+    uint64_t seq = 0;        // creation order; a GradientTape differentiates only through its own window
     virtual ~Node() = default;
     // dout has the forward output's shape; returns one gradient per input (undefined = no gradient).
     virtual std::vector<Tensor> backward(const Tensor& dout) = 0;
@@ -44,7 +45,12 @@ void record(Tensor& out, std::shared_ptr<Node> node, const std::vector<Tensor>& 
 
 // Gradients of sum(outputs[i] * grad_outputs[i]) with respect to `inputs` (undefined where not
 // connected). Does not touch .grad. Undefined grad_outputs mean ones (outputs must then be scalars).
+// Only nodes with min_seq <= seq < max_seq are differentiated through (a tape's recording window);
+// gradients stop at older or newer nodes, except that they are still reported for `inputs`.
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false);
+                         const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
+                         uint64_t min_seq = 0, uint64_t max_seq = UINT64_MAX);
+// The seq the next recorded node will get.
+uint64_t next_node_seq();
 
 }  // namespace ckeras

@@ -21,8 +21,16 @@ struct Result {
     std::unordered_map<TensorImpl*, Tensor> leaf_grads;  // gradient reaching each leaf
 };
 
-// Collects nodes reachable from the roots in reverse topological order (outputs before inputs).
-std::vector<Node*> topo_order(const std::vector<Node*>& roots) {
+std::atomic<uint64_t> g_node_seq{1};
+
+struct Window {
+    uint64_t lo = 0, hi = UINT64_MAX;
+    bool contains(const Node* n) const { return n->seq >= lo && n->seq < hi; }
+};
+
+// Collects nodes reachable from the roots through the window, in reverse topological order (outputs
+// before inputs).
+std::vector<Node*> topo_order(const std::vector<Node*>& roots, Window w) {
     std::vector<Node*> post;
     std::unordered_set<Node*> seen;
     std::vector<std::pair<Node*, size_t>> stack;
@@ -33,7 +41,7 @@ std::vector<Node*> topo_order(const std::vector<Node*>& roots) {
             auto& [n, i] = stack.back();
             if (i < n->next.size()) {
                 Node* c = n->next[i++].fn.get();
-                if (c && seen.insert(c).second) stack.push_back({c, 0});
+                if (c && w.contains(c) && seen.insert(c).second) stack.push_back({c, 0});
             } else {
                 post.push_back(n);
                 stack.pop_back();
@@ -43,7 +51,7 @@ std::vector<Node*> topo_order(const std::vector<Node*>& roots) {
     return {post.rbegin(), post.rend()};
 }
 
-Result run(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, bool retain_graph) {
+Result run(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, bool retain_graph, Window w = {}) {
     GradModeGuard no_grad(false);
     Result res;
     std::vector<Node*> root_nodes;
@@ -53,12 +61,12 @@ Result run(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, b
                      " but the output has shape ", r.shape());
         if (r.grad_fn()) {
             accumulate(res.node_grads[r.grad_fn().get()], seeds[i]);
-            root_nodes.push_back(r.grad_fn().get());
+            if (w.contains(r.grad_fn().get())) root_nodes.push_back(r.grad_fn().get());
         } else if (r.requires_grad()) {
             accumulate(res.leaf_grads[r.impl()], seeds[i]);
         }
     }
-    for (Node* n : topo_order(root_nodes)) {
+    for (Node* n : topo_order(root_nodes, w)) {
         auto it = res.node_grads.find(n);
         if (it == res.node_grads.end()) continue;
         Tensor g = it->second;
@@ -106,6 +114,7 @@ static void wire(Tensor& out, std::shared_ptr<Node> node, const Tensor* const* i
         if (t->grad_fn()) node->next[i].fn = t->grad_fn();
         else node->next[i].leaf = t->impl_ptr();
     }
+    node->seq = g_node_seq.fetch_add(1, std::memory_order_relaxed);
     out.impl()->grad_fn = std::move(node);
     out.impl()->requires_grad = true;
 }
@@ -120,9 +129,12 @@ void record(Tensor& out, std::shared_ptr<Node> node, const std::vector<Tensor>& 
     wire(out, std::move(node), ptrs.data(), ptrs.size());
 }
 
+uint64_t next_node_seq() { return g_node_seq.load(); }
+
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs, bool retain_graph) {
-    Result res = run(outputs, default_seeds(outputs, grad_outputs), retain_graph);
+                         const std::vector<Tensor>& grad_outputs, bool retain_graph, uint64_t min_seq,
+                         uint64_t max_seq) {
+    Result res = run(outputs, default_seeds(outputs, grad_outputs), retain_graph, Window{min_seq, max_seq});
     std::vector<Tensor> out;
     for (const Tensor& x : inputs) {
         Tensor g;

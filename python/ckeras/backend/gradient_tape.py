@@ -52,11 +52,13 @@ class GradientTape:
         self._prev = None
         self._watched = {}  # id -> tensor, the tensors this tape made require gradients
         self._shared = False  # another tape was open while this one recorded
+        self._window = None  # [first, last) node seqs recorded while this tape was open
 
     def __enter__(self):
         self._prev = _core.grad_enabled()
         _core.set_grad_enabled(True)
         self._recording = True
+        self._window = [_core.next_node_seq(), None]
         for t in _open_tapes:
             t._shared = self._shared = True
         _open_tapes.append(self)
@@ -65,6 +67,7 @@ class GradientTape:
     def __exit__(self, exc_type, exc, tb):
         _core.set_grad_enabled(self._prev)
         self._recording = False
+        self._window[1] = _core.next_node_seq()
         _open_tapes.remove(self)
         for key, v in self._watched.items():
             n = _watch_counts[key][1]
@@ -133,8 +136,10 @@ class GradientTape:
                 grads = [None] * len(src)
             else:
                 idx = [i for i, t in enumerate(targets) if t.requires_grad]
+                lo, hi = self._window or (0, None)
+                # Only what this tape recorded is differentiated through, as in TensorFlow.
                 grads = _core.grad(live, src, [seeds[i] for i in idx] if seeds else [],
-                                   self._persistent or self._shared)
+                                   self._persistent or self._shared, lo, 2**64 - 1 if hi is None else hi)
         finally:
             if not self._recording:
                 self._set_watched(False)
