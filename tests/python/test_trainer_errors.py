@@ -212,3 +212,18 @@ def test_compile_argument_errors():
         model.fit(np.ones((4, 2)), np.ones((4, 1)), validation_split=0.5, validation_freq="x", verbose=0)
     with pytest.raises(ValueError, match="Arguments not recognized"):
         model.evaluate(np.ones((4, 2)), np.ones((4, 1)), foo=1)
+
+
+def test_single_output_accepts_one_element_loss_and_loss_weights_lists():
+    import numpy as np
+    import ckeras as keras
+    x = np.random.default_rng(0).random((16, 4)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss=["mse"], loss_weights=[2.0])
+    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    plain.set_weights(model.get_weights())
+    plain.compile(optimizer="sgd", loss="mse")
+    weighted = model.evaluate(x, y, verbose=0)
+    base = plain.evaluate(x, y, verbose=0)
+    np.testing.assert_allclose(weighted, 2.0 * base, rtol=1e-5)

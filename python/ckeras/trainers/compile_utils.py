@@ -83,7 +83,7 @@ def _per_output(value, names, n, what):
             raise ValueError(f"In the dict argument `{what}`, key '{unknown[0]}' does not correspond to any "
                              f"model output. Received:\n{what}={value}")
         return [value.get(name) for name in names]
-    if isinstance(value, (list, tuple)) and n > 1:
+    if isinstance(value, (list, tuple)) and (n > 1 or len(value) == 1):
         if len(value) != n:
             raise ValueError(f"For a model with multiple outputs, when providing the `{what}` argument as a list, "
                              f"it should have as many entries as the model has outputs. Received:\n{what}={value}"
