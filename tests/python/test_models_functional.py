@@ -229,3 +229,42 @@ def test_model_inherits_trainer_mixin_when_present():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_subclass_built_from_inputs_and_outputs_runs_its_own_train_step():
+    # Keras's "customize what happens in fit()" recipe: a Model subclass built as Functional.
+    import numpy as np
+    import ckeras as keras
+
+    class CustomModel(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with keras.GradientTape() as tape:
+                loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply(grads, self.trainable_variables)
+            self.custom_steps += 1
+            for metric in self.metrics:  # as Keras's guide does: the step updates its own trackers
+                if metric.name == "loss":
+                    metric.update_state(loss)
+            return {m.name: m.result() for m in self.metrics}
+
+    class WithInit(keras.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.extra = 5
+
+    inputs = keras.Input(shape=(4,))
+    outputs = keras.layers.Dense(1)(inputs)
+    model = CustomModel(inputs, outputs)
+    assert isinstance(model, CustomModel) and type(model).__name__ == "CustomModel"
+    model.custom_steps = 0
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x = np.random.default_rng(0).random((64, 4)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    history = model.fit(x, y, epochs=5, batch_size=16, verbose=0)
+    assert model.custom_steps == 20
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    other = WithInit(inputs=inputs, outputs=outputs, name="with_init")
+    assert other.extra == 5 and other.name == "with_init"
+    assert other.predict(x[:3], verbose=0).shape == (3, 1)

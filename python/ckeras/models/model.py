@@ -15,6 +15,17 @@ def _functional_args(args, kwargs):
             or ("inputs" in kwargs and "outputs" in kwargs))
 
 
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls, functional):
+    sub = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if sub is None:
+        sub = type(cls.__name__, (cls, functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        _FUNCTIONAL_SUBCLASSES[cls] = sub
+    return sub
+
+
 class Model(*_BASES):
     """A Layer with training and inference features.
 
@@ -29,9 +40,15 @@ class Model(*_BASES):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and _functional_args(args, kwargs):
+        if _functional_args(args, kwargs):
             from ckeras.models.functional import Functional
-            return Functional.__new__(Functional)
+            if cls is Model:
+                return Functional.__new__(Functional)
+            if not issubclass(cls, Functional):
+                # `class CustomModel(keras.Model)` built as `CustomModel(inputs, outputs)` (Keras's
+                # "customize train_step" recipe): the instance gets a class that is both the user's
+                # class and Functional, so the user's methods win and the graph machinery comes along.
+                return Model.__new__(_functional_subclass(cls, Functional), *args, **kwargs)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
