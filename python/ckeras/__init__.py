@@ -34,6 +34,15 @@ from ckeras import _compat
 
 _compat.install(_sys.modules[__name__])  # config, utils, datasets, device, and the tf.* names
 
+# `import ckeras.keras`, `from ckeras.keras.layers import Dense`: the tf.keras module paths, as aliases.
+_sys.modules[__name__ + ".keras"] = _sys.modules[__name__]
+for _name in ("layers", "models", "ops", "activations", "initializers", "regularizers", "constraints", "losses",
+              "metrics", "optimizers", "callbacks", "utils", "datasets", "config", "random", "backend"):
+    _mod = _sys.modules.get(f"{__name__}.{_name}")
+    if _mod is not None:
+        _sys.modules[f"{__name__}.keras.{_name}"] = _mod
+del _name, _mod
+
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "optimizers", "sysconfig",

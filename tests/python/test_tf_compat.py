@@ -253,3 +253,15 @@ def test_tf_style_training_on_upscaled_digits():
         b.assign(b - 0.5 * grad_b)
     accuracy = (np_of(tf.argmax(tf.matmul(x_test, w) + b, axis=1)) == y_test).mean()
     assert float(np_of(loss)) < 0.3 and accuracy > 0.9
+
+
+def test_tf_keras_module_paths_import():
+    import importlib
+    keras = importlib.import_module("ckeras.keras")
+    import ckeras
+    assert keras is ckeras
+    from ckeras.keras.layers import Dense
+    from ckeras.keras import optimizers
+    from ckeras.keras.models import Sequential
+    assert Dense is ckeras.layers.Dense and optimizers is ckeras.optimizers
+    assert Sequential is ckeras.Sequential
