@@ -405,3 +405,23 @@ def test_outputs_carrying_keras_logits_are_scored_from_logits(kind):  # KERAS.md
     assert abs(clipped - expected) > 1e-3
     with pytest.warns(UserWarning, match="does not represent logits"):
         type(loss)(from_logits=True)(t, out)
+
+
+def test_softmax_output_is_scored_from_its_logits_like_tf_keras():
+    # KERAS.md 3.6: softmax attaches its input as `_keras_logits`; cross-entropy then uses the logits.
+    import ckeras as keras
+    z = np.array([[30.0, 0.0, -30.0], [1.0, 2.0, 3.0]], np.float32)
+    y = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]], np.float32)
+    probs = keras.activations.softmax(keras.ops.convert_to_tensor(z))
+    via_softmax = np.asarray(keras.losses.categorical_crossentropy(y, probs))
+    via_logits = np.asarray(keras.losses.categorical_crossentropy(y, z, from_logits=True))
+    np.testing.assert_allclose(via_softmax, via_logits, rtol=1e-6)
+    assert via_softmax[0] > 59.0  # the clipped-probability path would give ~16.1
+    # The same inside a model with Dense(activation="softmax"), and with sparse labels.
+    inp = keras.Input((3,))
+    dense = keras.layers.Dense(3, activation="softmax", kernel_initializer="identity")
+    model = keras.Model(inp, dense(inp))
+    model.compile(loss="sparse_categorical_crossentropy")
+    loss = model.evaluate(z, np.array([2, 1]), verbose=0)
+    ref = np.asarray(keras.losses.sparse_categorical_crossentropy(np.array([2, 1]), z, from_logits=True)).mean()
+    np.testing.assert_allclose(loss, ref, rtol=1e-5)

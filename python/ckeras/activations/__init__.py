@@ -26,7 +26,16 @@ leaky_relu = _ops.leaky_relu
 selu = _ops.selu
 silu = _ops.silu
 swish = _ops.silu
-sigmoid = _ops.sigmoid
+
+
+def sigmoid(x):
+    """`1 / (1 + exp(-x))`. The result carries `x` as `_keras_logits`, so that a binary cross-entropy
+    on it computes from the logits, as Keras (TensorFlow backend) does."""
+    out = _ops.sigmoid(x)
+    _attach_logits(out, x)
+    return out
+
+
 hard_sigmoid = _ops.hard_sigmoid
 tanh = _ops.tanh
 softplus = _ops.softplus
@@ -54,8 +63,19 @@ def linear(x):
 
 
 def softmax(x, axis=-1):
-    """Softmax over `axis`."""
-    return _ops.softmax(x, axis)
+    """Softmax over `axis`. The result carries `x` as `_keras_logits`, so that a cross-entropy on it
+    computes from the logits (stable, and the numbers Keras gives with the TensorFlow backend)."""
+    out = _ops.softmax(x, axis)
+    if axis == -1:
+        _attach_logits(out, x)
+    return out
+
+
+def _attach_logits(out, x):
+    try:
+        out._keras_logits = _tensor(x)
+    except AttributeError:
+        pass
 
 
 def log_softmax(x, axis=-1):
