@@ -19,6 +19,8 @@ from ckeras import constraints
 from ckeras import layers
 from ckeras import models
 from ckeras import callbacks
+from ckeras import saving
+from ckeras.saving import LoadError
 from ckeras.layers import Input, Layer, InputSpec
 from ckeras.models import Model, Sequential
 from ckeras.backend.keras_tensor import KerasTensor
@@ -37,7 +39,7 @@ _compat.install(_sys.modules[__name__])  # config, utils, datasets, device, and 
 # `import ckeras.keras`, `from ckeras.keras.layers import Dense`: the tf.keras module paths, as aliases.
 _sys.modules[__name__ + ".keras"] = _sys.modules[__name__]
 for _name in ("layers", "models", "ops", "activations", "initializers", "regularizers", "constraints", "losses",
-              "metrics", "optimizers", "callbacks", "utils", "datasets", "config", "random", "backend"):
+              "metrics", "optimizers", "callbacks", "saving", "utils", "datasets", "config", "random", "backend"):
     _mod = _sys.modules.get(f"{__name__}.{_name}")
     if _mod is not None:
         _sys.modules[f"{__name__}.keras.{_name}"] = _mod
@@ -48,4 +50,5 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "optimizers", "sysconfig",
            "convert_to_tensor", "from_dlpack", "config", "utils", "datasets",
            "device", "keras", "losses", "metrics", "Loss", "Metric", "initializers", "regularizers", "constraints",
-           "layers", "models", "Input", "Layer", "InputSpec", "Model", "Sequential", "KerasTensor", "callbacks"]
+           "layers", "models", "Input", "Layer", "InputSpec", "Model", "Sequential", "KerasTensor", "callbacks",
+           "saving", "LoadError"]
