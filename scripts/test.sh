@@ -4,10 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -f /usr/include/gtest/gtest.h ] || [ ! -f /usr/include/benchmark/benchmark.h ]; then
+# GoogleTest and Google Benchmark; SIMDe (header-only) lets the C++ tests run the AVX-512 GEMM kernel's
+# source on CPUs without AVX-512.
+if [ ! -f /usr/include/gtest/gtest.h ] || [ ! -f /usr/include/benchmark/benchmark.h ] ||
+   [ ! -f /usr/include/simde/x86/avx512.h ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq libgtest-dev libbenchmark-dev >/dev/null
+  $SUDO apt-get install -y -qq libgtest-dev libbenchmark-dev libsimde-dev >/dev/null
 fi
 python3 -m pip install --quiet --disable-pip-version-check "numpy>=1.23" pytest "scikit-build-core>=0.10" "pybind11>=2.12" ninja cmake
 

@@ -1,7 +1,8 @@
 // Google Benchmark for the float32 unary kernels, single thread, 16M elements (64 MiB in, 64 MiB out):
-// exp, sigmoid, tanh, gelu (exact) and relu forward through three paths: the reference formulas of
-// elementwise_cpu.cpp written with std:: (as the scalar fallback runs them), and the baseline and
-// AVX2+FMA builds of unary_vec_impl.h. Reports bytes/s counting one read and one write per element.
+// exp, sigmoid, tanh, gelu (exact) and relu forward through four paths: the reference formulas of
+// elementwise_cpu.cpp written with std:: (as the scalar fallback runs them), and the baseline,
+// AVX2+FMA and AVX-512 builds of unary_vec_impl.h. Reports bytes/s counting one read and one write
+// per element.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -18,7 +19,7 @@ using ckeras::UnaryOp;
 
 constexpr int64_t kN = int64_t(1) << 24;
 
-enum class Path { Reference, Generic, Avx2 };
+enum class Path { Reference, Generic, Avx2, Avx512 };
 
 float sigmoid_ref(float x) {
     if (x >= 0) return 1.f / (1.f + std::exp(-x));
@@ -45,6 +46,10 @@ void run_unary(benchmark::State& state, UnaryOp op, Path path) {
         state.SkipWithError("this CPU has no AVX2+FMA");
         return;
     }
+    if (path == Path::Avx512 && !ckeras::cpu::cpu_has_avx512()) {
+        state.SkipWithError("this CPU has no AVX-512");
+        return;
+    }
     std::vector<float> x(kN), y(kN);
     std::mt19937 rng(0);
     std::uniform_real_distribution<float> u(-8.f, 8.f);
@@ -54,6 +59,7 @@ void run_unary(benchmark::State& state, UnaryOp op, Path path) {
             case Path::Reference: reference(op, y.data(), x.data(), kN); break;
             case Path::Generic: ckeras::cpu::generic::unary_f32(op, y.data(), x.data(), kN, 0.f, 0.f); break;
             case Path::Avx2: ckeras::cpu::avx2::unary_f32(op, y.data(), x.data(), kN, 0.f, 0.f); break;
+            case Path::Avx512: ckeras::cpu::avx512::unary_f32(op, y.data(), x.data(), kN, 0.f, 0.f); break;
         }
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
@@ -65,7 +71,8 @@ void run_unary(benchmark::State& state, UnaryOp op, Path path) {
     void BM_##Name##_Cpu(benchmark::State& state, Path path) { run_unary(state, op, path); }     \
     BENCHMARK_CAPTURE(BM_##Name##_Cpu, reference, Path::Reference)->UseRealTime()->Unit(benchmark::kMillisecond); \
     BENCHMARK_CAPTURE(BM_##Name##_Cpu, generic, Path::Generic)->UseRealTime()->Unit(benchmark::kMillisecond);     \
-    BENCHMARK_CAPTURE(BM_##Name##_Cpu, avx2, Path::Avx2)->UseRealTime()->Unit(benchmark::kMillisecond);
+    BENCHMARK_CAPTURE(BM_##Name##_Cpu, avx2, Path::Avx2)->UseRealTime()->Unit(benchmark::kMillisecond);         \
+    BENCHMARK_CAPTURE(BM_##Name##_Cpu, avx512, Path::Avx512)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 CKERAS_BENCH_UNARY(Exp, UnaryOp::Exp)
 CKERAS_BENCH_UNARY(Sigmoid, UnaryOp::Sigmoid)

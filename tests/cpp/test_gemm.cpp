@@ -1,5 +1,6 @@
-// Tests for the CPU GEMM slot (gemm_cpu.cpp + gemm_avx2.cpp): every transpose combination, odd and
-// zero sizes, alpha/beta cases, strided views, float64, both SIMD paths, thread counts and NaN flow,
+// Tests for the CPU GEMM slot (gemm_cpu.cpp + gemm_avx2.cpp + gemm_avx512.cpp): every transpose
+// combination, odd and zero sizes, alpha/beta cases, strided views, float64, every SIMD path (AVX-512
+// also emulated through SIMDe), thread counts and NaN flow,
 // all against the naive gemm_reference_cpu with an error bound that grows with K.
 #include <gtest/gtest.h>
 
@@ -20,15 +21,42 @@
 #include "cpu/gemm_cpu.h"
 
 namespace ckeras::cpu {
+#ifdef CKERAS_HAVE_SIMDE
+// gemm_avx512.cpp built against SIMDe's portable intrinsics (test_gemm_avx512_emulated.cpp).
+void sgemm_micro_avx512_emulated(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc,
+                                 int mr, int nr, float alpha, float beta);
+#endif
+
 namespace {
+
+// "avx512-emulated" runs the AVX-512 kernel's source through SIMDe, so that its tiling and edges are
+// tested on every machine; float32 GEMMs then go through sgemm_packed_with_micro, not the table.
+bool g_emulated = false;
+
+bool path_available(const std::string& level) {
+    if (level == "avx2") return cpu_has_avx2_fma();
+    if (level == "avx512") return cpu_has_avx512();
+#ifdef CKERAS_HAVE_SIMDE
+    if (level == "avx512-emulated") return true;
+#else
+    if (level == "avx512-emulated") return false;
+#endif
+    return true;
+}
 
 // Forces one SIMD path for the lifetime of the guard.
 struct SimdPath {
-    explicit SimdPath(const char* level) { set_gemm_simd_override(level); }
-    ~SimdPath() { set_gemm_simd_override(nullptr); }
+    explicit SimdPath(const char* level) {
+        if (std::string(level) == "avx512-emulated") g_emulated = true;
+        else set_gemm_simd_override(level);
+    }
+    ~SimdPath() {
+        g_emulated = false;
+        set_gemm_simd_override(nullptr);
+    }
 };
 
-const char* const kPaths[] = {"generic", "avx2"};
+const char* const kPaths[] = {"generic", "avx2", "avx512", "avx512-emulated"};
 
 KernelTable& table() {
     static KernelTable t = [] {
@@ -77,6 +105,14 @@ Operands<T> make_operands(const Case& c, uint32_t seed) {
 
 template <class T>
 void run_gemm(const Case& c, Operands<T>& o, bool reference) {
+#ifdef CKERAS_HAVE_SIMDE
+    if constexpr (std::is_same_v<T, float>) {
+        if (g_emulated && !reference)
+            return sgemm_packed_with_micro(sgemm_micro_avx512_emulated, kAvx512MR, kAvx512NR, c.ta, c.tb, c.M, c.N,
+                                           c.K, float(c.alpha), o.A.data(), o.lda, o.B.data(), o.ldb, float(c.beta),
+                                           o.C.data(), o.ldc);
+    }
+#endif
     auto fn = reference ? gemm_reference_cpu : table().gemm;
     fn(dtype_of<T>(), c.ta, c.tb, c.M, c.N, c.K, c.alpha, o.A.data(), o.lda, o.B.data(), o.ldb, c.beta, o.C.data(),
        o.ldc);
@@ -88,7 +124,7 @@ template <class T>
 void expect_matches_reference(const Case& c, uint32_t seed = 1) {
     SCOPED_TRACE(testing::Message() << "ta=" << c.ta << " tb=" << c.tb << " M=" << c.M << " N=" << c.N << " K="
                                     << c.K << " alpha=" << c.alpha << " beta=" << c.beta << " pad=" << c.pad
-                                    << " path=" << cpu_simd_level());
+                                    << " path=" << (g_emulated ? "avx512-emulated" : cpu_simd_level()));
     Operands<T> fast = make_operands<T>(c, seed), ref = fast, bound = fast;
     for (auto* v : {&bound.A, &bound.B, &bound.C})
         for (auto& x : *v) x = std::isnan(x) ? T(0) : std::abs(x);
@@ -121,7 +157,8 @@ void expect_matches_reference(const Case& c, uint32_t seed = 1) {
 
 // Sizes that fill no 6x16 tile, cross the KC = 256 / MC = 144 blocks, and mix 1, 7, 33, 127, 1025.
 const int64_t kShapes[][3] = {{1, 1, 1},    {7, 33, 1},     {33, 7, 127},  {1, 127, 33},  {127, 1, 7},
-                              {7, 1025, 33}, {33, 127, 1025}, {127, 33, 300}, {150, 47, 257}, {6, 16, 8}};
+                              {7, 1025, 33}, {33, 127, 1025}, {127, 33, 300}, {150, 47, 257}, {6, 16, 8},
+                              {12, 32, 8},   {25, 65, 400}};
 
 template <class T>
 void check_all_shapes_and_transposes() {
@@ -152,6 +189,18 @@ TEST(Gemm, Avx2MatchesReference) {
     check_all_shapes_and_transposes<float>();
 }
 
+TEST(Gemm, Avx512MatchesReference) {
+    if (!cpu_has_avx512()) GTEST_SKIP() << "CPU has no AVX-512";
+    SimdPath path("avx512");
+    check_all_shapes_and_transposes<float>();
+}
+
+TEST(Gemm, Avx512EmulatedMatchesReference) {
+    if (!path_available("avx512-emulated")) GTEST_SKIP() << "built without SIMDe";
+    SimdPath path("avx512-emulated");
+    check_all_shapes_and_transposes<float>();
+}
+
 TEST(Gemm, GenericMatchesReference) {
     SimdPath path("generic");
     check_all_shapes_and_transposes<float>();
@@ -161,7 +210,7 @@ TEST(Gemm, Float64MatchesReference) { check_all_shapes_and_transposes<double>();
 
 TEST(Gemm, AlphaBetaVariants) {
     for (const char* level : kPaths) {
-        if (std::string(level) == "avx2" && !has_avx2()) continue;
+        if (!path_available(level)) continue;
         SimdPath path(level);
         for (double alpha : {1.0, -0.5, 2.0})
             for (double beta : {0.0, 1.0, -2.5})
@@ -174,7 +223,7 @@ TEST(Gemm, AlphaBetaVariants) {
 
 TEST(Gemm, StridedViewsLeavePaddingUntouched) {
     for (const char* level : kPaths) {
-        if (std::string(level) == "avx2" && !has_avx2()) continue;
+        if (!path_available(level)) continue;
         SimdPath path(level);
         for (int t = 0; t < 4; ++t)
             for (int64_t pad : {1, 5, 16}) {
@@ -231,7 +280,7 @@ TEST(Gemm, GenericMatchesAvx2) {
 TEST(Gemm, NaNPropagatesToExactlyTheAffectedRowAndColumn) {
     const int64_t M = 29, N = 37, K = 300, i0 = 13, j0 = 21, k0 = 257;
     for (const char* level : kPaths) {
-        if (std::string(level) == "avx2" && !has_avx2()) continue;
+        if (!path_available(level)) continue;
         SimdPath path(level);
         for (int t = 0; t < 4; ++t) {
             const Case c{bool(t & 1), bool(t & 2), M, N, K, 1.0, 0.0};
@@ -276,15 +325,23 @@ TEST(Gemm, SimdLevelFollowsOverrideAndEnv) {
         SimdPath path("generic");
         EXPECT_STREQ(cpu_simd_level(), "generic");
     }
-    EXPECT_STREQ(cpu_simd_level(), has_avx2() ? "avx2" : "generic");
+    EXPECT_STREQ(cpu_simd_level(), cpu_has_avx512() ? "avx512" : has_avx2() ? "avx2" : "generic");
     setenv("CKERAS_CPU_SIMD", "generic", 1);
     EXPECT_STREQ(cpu_simd_level(), "generic");
+    setenv("CKERAS_CPU_SIMD", "avx2", 1);
+    EXPECT_STREQ(cpu_simd_level(), has_avx2() ? "avx2" : "generic");
     unsetenv("CKERAS_CPU_SIMD");
     if (has_avx2()) {
         SimdPath path("avx2");
         EXPECT_STREQ(cpu_simd_level(), "avx2");
     }
-    EXPECT_THROW(set_gemm_simd_override("avx512"), Error);
+    if (cpu_has_avx512()) {
+        SimdPath path("avx512");
+        EXPECT_STREQ(cpu_simd_level(), "avx512");
+    } else {
+        EXPECT_THROW(set_gemm_simd_override("avx512"), Error);
+    }
+    EXPECT_THROW(set_gemm_simd_override("avx1024"), Error);
     if (env != nullptr) setenv("CKERAS_CPU_SIMD", saved_env.c_str(), 1);
 }
 

@@ -291,6 +291,7 @@ struct Build {
 };
 const Build kGeneric{"generic", generic::unary_f32, generic::unary_backward_f32};
 const Build kAvx2{"avx2", avx2::unary_f32, avx2::unary_backward_f32};
+const Build kAvx512{"avx512", avx512::unary_f32, avx512::unary_backward_f32};
 
 // Mixed inputs: a dense grid on [-20, 20], normals, random bit patterns and the edges, shuffled so
 // that specials land in vector bodies and tails alike.
@@ -371,6 +372,10 @@ TEST(UnaryVec, Avx2MatchesReference) {
     if (!cpu_has_avx2_fma()) GTEST_SKIP() << "no AVX2+FMA on this CPU";
     check_build(kAvx2);
 }
+TEST(UnaryVec, Avx512MatchesReference) {
+    if (!cpu_has_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+    check_build(kAvx512);
+}
 
 // Sizes that leave every kind of tail; results must not depend on where an element falls, nothing
 // past n may be written, and out == inp must work.
@@ -378,6 +383,7 @@ TEST(UnaryVec, OddSizesAndInPlace) {
     const std::vector<float> all = kernel_inputs();
     std::vector<Build> builds = {kGeneric};
     if (cpu_has_avx2_fma()) builds.push_back(kAvx2);
+    if (cpu_has_avx512()) builds.push_back(kAvx512);
     for (const Build& build : builds) {
         for (const Case& c : kCases) {
             std::vector<float> full(all.size()), dfull(all.size());
@@ -416,6 +422,9 @@ TEST(UnaryVec, HandledOpsAgreeBetweenBuilds) {
             if (cpu_has_avx2_fma()) {
                 EXPECT_EQ(g, avx2::unary_f32(op, nullptr, nullptr, 0, a, 1.f)) << unary_op_name(op);
             }
+            if (cpu_has_avx512()) {
+                EXPECT_EQ(g, avx512::unary_f32(op, nullptr, nullptr, 0, a, 1.f)) << unary_op_name(op);
+            }
             const bool maybe_unhandled =
                 op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt || (op == UnaryOp::PowScalar && (a == 0.5f || a == 1.7f));
             if (!maybe_unhandled) {
@@ -431,7 +440,13 @@ TEST(UnaryVec, LevelFollowsEnvironment) {
     setenv("CKERAS_CPU_SIMD", "generic", 1);
     EXPECT_EQ(unary_vec_level(), UnaryVecLevel::Generic);
     unsetenv("CKERAS_CPU_SIMD");
+    const UnaryVecLevel best = cpu_has_avx512()     ? UnaryVecLevel::Avx512
+                               : cpu_has_avx2_fma() ? UnaryVecLevel::Avx2
+                                                    : UnaryVecLevel::Generic;
+    EXPECT_EQ(unary_vec_level(), best);
+    setenv("CKERAS_CPU_SIMD", "avx2", 1);  // a cap: AVX-512 machines take the AVX2 build
     EXPECT_EQ(unary_vec_level(), cpu_has_avx2_fma() ? UnaryVecLevel::Avx2 : UnaryVecLevel::Generic);
+    unsetenv("CKERAS_CPU_SIMD");
     if (old) setenv("CKERAS_CPU_SIMD", old, 1);
 }
 

@@ -59,12 +59,7 @@ void micro_rows(int64_t kc, const float* a, const float* b, int64_t bs, float* c
         alignas(32) float row[kAvx2NR];
         _mm256_store_ps(row, acc[r][0]);
         _mm256_store_ps(row + 8, acc[r][1]);
-        float* cr = c + r * ldc;
-        if (beta == 0.f) {
-            for (int j = 0; j < nr; ++j) cr[j] = row[j];
-        } else {
-            for (int j = 0; j < nr; ++j) cr[j] = row[j] + beta * cr[j];
-        }
+        store_tile_row_edge(row, c + r * ldc, nr, beta);
     }
 }
 #undef CKERAS_FMA_ROW

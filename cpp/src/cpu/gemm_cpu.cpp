@@ -1,7 +1,7 @@
 // CPU GEMM (KernelTable::gemm): a BLIS/GotoBLAS-style packed, cache-blocked driver. op(A) is packed into
 // MR-row micro-panels and op(B) into NR-column micro-panels, so the four transpose combinations differ
-// only in the packing and all share one micro-kernel: AVX2+FMA 6x16 (gemm_avx2.cpp) when the CPU has it,
-// else a portable one. Also the naive reference. No BLAS library is used.
+// only in the packing and all share one micro-kernel: AVX-512 12x32 (gemm_avx512.cpp) or AVX2+FMA 6x16
+// (gemm_avx2.cpp) when the CPU has it, else a portable one. Also the naive reference. No BLAS library is used.
 #include "cpu/gemm_cpu.h"
 
 #include <algorithm>
@@ -273,6 +273,9 @@ void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, con
 
 constexpr Blocking kAvx2Blocking{144, 256, 2048};
 constexpr Blocking kGenericBlocking{96, 256, 2048};
+// Not tuned on a machine (none with AVX-512 was at hand): a (192, 32) B micro-panel fills 24 KiB of L1
+// and a (144, 192) A block 108 KiB of L2.
+constexpr Blocking kAvx512Blocking{144, 192, 2048};
 // Portable tiles: float 6x8 (12 SSE2 accumulators), double 4x4 (8).
 
 template <class T>
@@ -281,8 +284,12 @@ void gemm_typed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
     if (M == 0 || N == 0) return;
     if (K == 0 || alpha == T(0)) return scale_c(C, M, N, ldc, beta);
     if constexpr (std::is_same_v<T, float>) {
-#if defined(__x86_64__) || defined(__i386__)  // gemm_avx2.cpp is built for x86 only
-        if (std::strcmp(cpu_simd_level(), "avx2") == 0)
+#if defined(__x86_64__) || defined(__i386__)  // gemm_avx2.cpp and gemm_avx512.cpp are built for x86 only
+        const char* level = cpu_simd_level();
+        if (std::strcmp(level, "avx512") == 0)
+            return gemm_packed<float, kAvx512MR, kAvx512NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                                                            kAvx512Blocking, sgemm_micro_avx512);
+        if (std::strcmp(level, "avx2") == 0)
             return gemm_packed<float, kAvx2MR, kAvx2NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
                                                         kAvx2Blocking, sgemm_micro_avx2);
 #endif
@@ -308,6 +315,19 @@ void gemm_reference_cpu(DType dtype, bool trans_a, bool trans_b, int64_t M, int6
     CKERAS_DISPATCH_FLOAT(dtype, T,
                           gemm_reference<T>(trans_a, trans_b, M, N, K, T(alpha), static_cast<const T*>(A), lda,
                                             static_cast<const T*>(B), ldb, T(beta), static_cast<T*>(C), ldc));
+}
+
+void sgemm_packed_with_micro(SgemmMicroFn micro, int mr, int nr, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+                             float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                             float* C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0 || alpha == 0.f) return scale_c(C, M, N, ldc, beta);
+    if (mr == kAvx2MR && nr == kAvx2NR)
+        return gemm_packed<float, kAvx2MR, kAvx2NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                                                    kAvx2Blocking, micro);
+    CKERAS_CHECK(mr == kAvx512MR && nr == kAvx512NR, "sgemm_packed_with_micro: unsupported tile ", mr, "x", nr);
+    gemm_packed<float, kAvx512MR, kAvx512NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, kAvx512Blocking,
+                                             micro);
 }
 
 void register_gemm_cpu(KernelTable& t) { t.gemm = gemm_cpu; }

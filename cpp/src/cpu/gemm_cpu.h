@@ -15,12 +15,14 @@ void gemm_reference_cpu(DType dtype, bool trans_a, bool trans_b, int64_t M, int6
                         double alpha, const void* A, int64_t lda, const void* B, int64_t ldb, double beta,
                         void* C, int64_t ldc);
 
-// Forces the SIMD path that cpu_simd_level() reports and gemm takes, for tests: "generic", "avx2"
-// (ValueError when this CPU lacks AVX2+FMA), or nullptr / "" to go back to detection plus the
+// Forces the SIMD path that cpu_simd_level() reports and gemm takes, for tests: "generic", "avx2",
+// "avx512" (ValueError when this CPU lacks it), or nullptr / "" to go back to detection plus the
 // CKERAS_CPU_SIMD environment variable.
 void set_gemm_simd_override(const char* level);
 // CPUID says AVX2 and FMA are both present (and the OS saves YMM state).
 bool cpu_has_avx2_fma();
+// CPUID says AVX-512 F, DQ, BW and VL are present (and the OS saves ZMM state), besides AVX2+FMA.
+bool cpu_has_avx512();
 
 // ---- AVX2 + FMA float32 micro-kernel (gemm_avx2.cpp, compiled with -mavx2 -mfma) ----------------
 // Call only when cpu_has_avx2_fma(). One register tile of C (mr <= 6 rows, nr <= 16 columns):
@@ -29,7 +31,31 @@ bool cpu_has_avx2_fma();
 // stride bs (16 for a packed B micro-panel, ldb when B is read in place); all 16 columns must be
 // readable even when nr < 16.
 constexpr int kAvx2MR = 6, kAvx2NR = 16;
+
+// The right edge of a micro-kernel's tile row (nr < NR): C[j] = row[j] + beta C[j] for the nr valid
+// columns (beta == 0: C not read). `row` holds alpha * the row's sums.
+inline void store_tile_row_edge(const float* row, float* c, int nr, float beta) {
+    if (beta == 0.f) {
+        for (int j = 0; j < nr; ++j) c[j] = row[j];
+    } else {
+        for (int j = 0; j < nr; ++j) c[j] = row[j] + beta * c[j];
+    }
+}
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int mr,
                       int nr, float alpha, float beta);
+
+// ---- AVX-512 float32 micro-kernel (gemm_avx512.cpp, compiled with -mavx512f) ------------------
+// Call only when cpu_has_avx512(). The same contract with a 12x32 tile (a packed with stride 12).
+constexpr int kAvx512MR = 12, kAvx512NR = 32;
+void sgemm_micro_avx512(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int mr,
+                        int nr, float alpha, float beta);
+
+// The packed float32 driver run with a given micro-kernel and its tile, (6, 16) or (12, 32), whatever
+// the CPU: for tests of a kernel this CPU cannot run natively (the AVX-512 one built against SIMDe).
+using SgemmMicroFn = void (*)(int64_t, const float*, const float*, int64_t, float*, int64_t, int, int, float,
+                              float);
+void sgemm_packed_with_micro(SgemmMicroFn micro, int mr, int nr, bool trans_a, bool trans_b, int64_t M, int64_t N,
+                             int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+                             float beta, float* C, int64_t ldc);
 
 }  // namespace ckeras::cpu

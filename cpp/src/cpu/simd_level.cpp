@@ -1,5 +1,5 @@
-// Which SIMD path the CPU kernels take: CPUID detection, the CKERAS_CPU_SIMD=generic environment
-// variable, and the test override. There is no AVX-512 path, so this never reports "avx512".
+// Which SIMD path the CPU kernels take: CPUID detection ("avx512", "avx2" or "generic"), the
+// CKERAS_CPU_SIMD environment variable (a cap: "generic" or "avx2"), and the test override.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -11,7 +11,7 @@
 namespace ckeras {
 namespace cpu {
 namespace {
-enum Override : int { kAuto = 0, kGeneric = 1, kAvx2 = 2 };
+enum Override : int { kAuto = 0, kGeneric = 1, kAvx2 = 2, kAvx512 = 3 };
 std::atomic<int> g_override{kAuto};
 }  // namespace
 
@@ -27,6 +27,19 @@ bool cpu_has_avx2_fma() {
     return has;
 }
 
+bool cpu_has_avx512() {
+    static const bool has = [] {
+#if defined(__x86_64__) || defined(__i386__)
+        // libgcc's checks include the OS's XSAVE support of the opmask and ZMM state.
+        return cpu_has_avx2_fma() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#else
+        return false;
+#endif
+    }();
+    return has;
+}
+
 void set_gemm_simd_override(const char* level) {
     if (level == nullptr || *level == '\0') {
         g_override.store(kAuto);
@@ -35,9 +48,13 @@ void set_gemm_simd_override(const char* level) {
     } else if (std::strcmp(level, "avx2") == 0) {
         CKERAS_CHECK(cpu_has_avx2_fma(), "set_gemm_simd_override: this CPU has no AVX2+FMA");
         g_override.store(kAvx2);
+    } else if (std::strcmp(level, "avx512") == 0) {
+        CKERAS_CHECK(cpu_has_avx512(), "set_gemm_simd_override: this CPU has no AVX-512 (F, DQ, BW, VL)");
+        g_override.store(kAvx512);
     } else {
-        throw_error(ErrorKind::Value, "set_gemm_simd_override: expected \"generic\", \"avx2\" or \"\", got \"",
-                    level, "\"");
+        throw_error(ErrorKind::Value,
+                    "set_gemm_simd_override: expected \"generic\", \"avx2\", \"avx512\" or \"\", got \"", level,
+                    "\"");
     }
 }
 
@@ -47,11 +64,14 @@ const char* cpu_simd_level() {
     switch (cpu::g_override.load(std::memory_order_relaxed)) {
         case cpu::kGeneric: return "generic";
         case cpu::kAvx2: return "avx2";
+        case cpu::kAvx512: return "avx512";
         default: break;
     }
     const char* env = std::getenv("CKERAS_CPU_SIMD");  // read each call: Python tests may set it late
     if (env != nullptr && std::strcmp(env, "generic") == 0) return "generic";
-    return cpu::cpu_has_avx2_fma() ? "avx2" : "generic";
+    if (!cpu::cpu_has_avx2_fma()) return "generic";
+    if (env != nullptr && std::strcmp(env, "avx2") == 0) return "avx2";
+    return cpu::cpu_has_avx512() ? "avx512" : "avx2";
 }
 
 }  // namespace ckeras
