@@ -3,6 +3,7 @@
 // through every op (comparisons aside), as in NumPy.
 #include <cmath>
 
+#include "cpu/stream_store.h"
 #include "cpu/strided_loop.h"
 #include "cpu/unary_vec.h"
 
@@ -120,8 +121,13 @@ void unary_cpu(UnaryOp op, DType dtype, void* out, const void* inp, int64_t n, d
         if (unary_vec_f32(level, op, nullptr, nullptr, 0, a, b)) {
             float* o = static_cast<float*>(out);
             const float* x = static_cast<const float*>(inp);
-            parallel_for(n, kElementwiseGrain,
-                         [&](int64_t s, int64_t e) { unary_vec_f32(level, op, o + s, x + s, e - s, a, b); });
+            const bool stream = n * int64_t(sizeof(float)) >= stream_min_bytes();
+            parallel_for(n, kElementwiseGrain, [&](int64_t s, int64_t e) {
+                if (!stream) return void(unary_vec_f32(level, op, o + s, x + s, e - s, a, b));
+                write_streamed(o + s, e - s, [&](float* buf, int64_t c, int64_t len) {
+                    unary_vec_f32(level, op, buf, x + s + c, len, a, b);
+                });
+            });
             return;
         }
     }
@@ -160,8 +166,14 @@ void unary_backward_cpu(UnaryOp op, DType dtype, void* dinp, const void* dout, c
             float* dx = static_cast<float*>(dinp);
             const float *dy = static_cast<const float*>(dout), *x = static_cast<const float*>(inp);
             const float* y = static_cast<const float*>(out);
+            const bool stream = n * int64_t(sizeof(float)) >= stream_min_bytes();
             parallel_for(n, kElementwiseGrain, [&](int64_t s, int64_t e) {
-                unary_backward_vec_f32(level, op, dx + s, dy + s, x + s, y ? y + s : nullptr, e - s, a, b);
+                if (!stream)
+                    return void(unary_backward_vec_f32(level, op, dx + s, dy + s, x + s, y ? y + s : nullptr, e - s, a, b));
+                write_streamed(dx + s, e - s, [&](float* buf, int64_t c, int64_t len) {
+                    const int64_t at = s + c;
+                    unary_backward_vec_f32(level, op, buf, dy + at, x + at, y ? y + at : nullptr, len, a, b);
+                });
             });
             return;
         }
@@ -195,9 +207,21 @@ template <class T, class R, class F>
 void binary_loop(R* out, const T* a, const int64_t* as, const T* b, const int64_t* bs, const int64_t* shape,
                  int nd, F f) {
     Shape os = contiguous_strides(Shape(shape, shape + nd));
+    bool stream = false;
+    if constexpr (std::is_same_v<R, float>) {
+        int64_t total = 1;
+        for (int d = 0; d < nd; ++d) total *= shape[d];
+        stream = total * int64_t(sizeof(float)) >= stream_min_bytes();
+    }
     for_each_row<3>(shape, nd, {os.data(), as, bs},
                     [&](const std::array<int64_t, 3>& off, int64_t n, const std::array<int64_t, 3>& st) {
         if (st[0] == 1) {
+            if constexpr (std::is_same_v<R, float>) {
+                if (stream)
+                    return write_streamed(out + off[0], n, [&](float* buf, int64_t c, int64_t len) {
+                        binary_row<T, R>(buf, a + off[1] + c * st[1], st[1], b + off[2] + c * st[2], st[2], len, f);
+                    });
+            }
             binary_row<T, R>(out + off[0], a + off[1], st[1], b + off[2], st[2], n, f);
         } else {
             for (int64_t i = 0; i < n; ++i) out[off[0] + i * st[0]] = f(a[off[1] + i * st[1]], b[off[2] + i * st[2]]);

@@ -156,6 +156,23 @@ inline void accumulate_row(A* acc, const T* row, int64_t w) {
     for (; j < w; ++j) acc[j] = Op::apply(acc[j], static_cast<A>(row[j]));
 }
 
+// acc = Op over rows [k0, k1) of a (rows, w) block with row stride `stride`. Sums take four rows per pass
+// (their pairwise sum, then into acc), so acc is loaded and stored once per four input rows; the
+// order is fixed by the block, so results still do not depend on the thread count.
+template <class Op, class A, class T>
+inline void accumulate_rows(A* acc, const T* base, int64_t stride, int64_t k0, int64_t k1, int64_t w) {
+    int64_t k = k0;
+    if constexpr (std::is_same_v<Op, SumOp>) {
+        for (; k + 4 <= k1; k += 4) {
+            const T *r0 = base + k * stride, *r1 = r0 + stride, *r2 = r1 + stride, *r3 = r2 + stride;
+#pragma omp simd
+            for (int64_t j = 0; j < w; ++j)
+                acc[j] += (static_cast<A>(r0[j]) + static_cast<A>(r1[j])) + (static_cast<A>(r2[j]) + static_cast<A>(r3[j]));
+        }
+    }
+    for (; k < k1; ++k) accumulate_row<Op>(acc, base + k * stride, w);
+}
+
 // inner > 1: out[o, j] = Op over k of in[o, k, j]. Work items are (o, column tile); each accumulates whole
 // rows of the tile (vectorisable across j) in Lane type, flushing to Wide every kRowBlock rows.
 // inner > 1 with few (outer, tile) items but many rows: items are (o, chunk of kRowChunk rows) over the
@@ -178,7 +195,7 @@ void reduce_cols_by_rows(T* out, const T* in, int64_t outer, int64_t r, int64_t 
             for (int64_t kb = k0; kb < k1; kb += kRowBlock) {
                 int64_t ke = std::min(k1, kb + kRowBlock);
                 for (int64_t j = 0; j < inner; ++j) acc[j] = Op::template identity<Lane>();
-                for (int64_t k = kb; k < ke; ++k) accumulate_row<Op>(acc.data(), in + (o * r + k) * inner, inner);
+                accumulate_rows<Op>(acc.data(), in + o * r * inner, inner, kb, ke, inner);
                 for (int64_t j = 0; j < inner; ++j) p[j] = Op::apply(p[j], static_cast<Wide>(acc[j]));
             }
         }
@@ -212,7 +229,7 @@ void reduce_cols(T* out, const T* in, int64_t outer, int64_t r, int64_t inner) {
             for (int64_t k0 = 0; k0 < r; k0 += kRowBlock) {
                 int64_t k1 = k0 + kRowBlock < r ? k0 + kRowBlock : r;
                 for (int64_t j = 0; j < w; ++j) acc[j] = Op::template identity<Lane>();
-                for (int64_t k = k0; k < k1; ++k) accumulate_row<Op>(acc, base + k * inner, w);
+                accumulate_rows<Op>(acc, base, inner, k0, k1, w);
                 for (int64_t j = 0; j < w; ++j) wide[j] = Op::apply(wide[j], static_cast<Wide>(acc[j]));
             }
             T* dst = out + o * inner + j0;
