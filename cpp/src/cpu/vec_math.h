@@ -68,15 +68,16 @@ constexpr float kLn2Hi = 0x1.62e4p-1f;           // 15 significant bits: n * kLn
 constexpr float kLn2Lo = 1.428606765330187e-06f;  // ln 2 - kLn2Hi
 constexpr float kRound = 0x1.8p23f;               // adding it rounds to an integer in the low mantissa bits
 
-// expm1(r) for |r| <= ln2/2, relative error 4e-10 (minimax r + r^2 Q(r), Q of degree 5).
+// expm1(r) for |r| <= ln2/2, relative error 4e-10 (minimax r + r^2 Q(r), Q of degree 5). Q runs in
+// Estrin's scheme, not Horner's: three dependent steps instead of six, and a vector loop of exp is
+// bound by that latency (the out-of-order window holds only a few iterations), not by its FMA count.
 inline float expm1_poly(float r) {
-    float q = 1.976097701e-04f;
-    q = q * r + 1.393231330e-03f;
-    q = q * r + 8.333547041e-03f;
-    q = q * r + 4.166649282e-02f;
-    q = q * r + 1.666666567e-01f;
-    q = q * r + 5.000000000e-01f;
-    return r + (r * r) * q;
+    const float r2 = r * r;
+    const float q01 = 1.666666567e-01f * r + 5.000000000e-01f;
+    const float q23 = 8.333547041e-03f * r + 4.166649282e-02f;
+    const float q45 = 1.976097701e-04f * r + 1.393231330e-03f;
+    const float q = (q45 * r2 + q23) * r2 + q01;
+    return r + r2 * q;
 }
 
 // n = round(x / ln2) as float, and r = x - n ln2 (Cephes-style split ln2: x - n*kLn2Hi is exact).
@@ -90,8 +91,8 @@ inline float exp_reduce(float x, float& n, uint32_t& kbits) {
 
 template <bool kHasLo>
 inline ExpParts exp_parts_impl(float hi, float lo) {
-    hi = sel(hi < -126.f, -126.f, hi);
-    hi = sel(hi > 89.f, 89.f, hi);
+    const bool below = hi < -126.f, above = hi > 89.f;  // both compares on the input: a shorter chain
+    hi = sel(above, 89.f, sel(below, -126.f, hi));
     float n;
     uint32_t kbits;
     float r = exp_reduce(hi, n, kbits);
@@ -106,7 +107,19 @@ inline float exp_value(const ExpParts& e) { return ((1.f + e.em1) * e.s1) * e.s2
 // m * exp: the sign is m's also when the product underflows (m + m em1 would turn -0 into +0).
 inline float exp_times(const ExpParts& e, float m) { return with_sign(((m + m * e.em1) * e.s1) * e.s2, m); }
 
-inline float vexp(float x) { return exp_value(exp_parts(x)); }
+// exp without the input clamp on the critical path: out-of-range inputs compute garbage parts (bit
+// arithmetic only, no UB) that the final selects replace, in parallel with the core. Same results as
+// exp_value(exp_parts(x)): above 89 that gives +inf, below -126 +0, and NaN stays NaN.
+inline float vexp(float x) {
+    float n;
+    uint32_t kbits;
+    const float em1 = expm1_poly(exp_reduce(x, n, kbits));
+    const int32_t k = static_cast<int32_t>(kbits);
+    const int32_t k1 = k >> 1, k2 = k - k1;
+    const float s1 = u2f(static_cast<uint32_t>(k1 + 127) << 23), s2 = u2f(static_cast<uint32_t>(k2 + 127) << 23);
+    const float y = ((1.f + em1) * s1) * s2;
+    return sel(x > 89.f, kInf, sel(x < -126.f, 0.f, y));
+}
 
 inline float vexpm1(float x) {
     // expm1(x) = 2^k (expm1(r) + 1) - 1 = 2 (2^(k-1) expm1(r) + (2^(k-1) - 1/2)); 2^(k-1) stays a
