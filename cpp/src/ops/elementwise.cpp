@@ -72,18 +72,26 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
         return is_floating(d) ? cast(sum_to(g, s), d) : Tensor();
     };
     Tensor ad = a.detach(), bd = b.detach(), od = out.detach();
+    const bool want_a = needs_grad({&a}), want_b = needs_grad({&b});
     record_fn(out, binary_op_name(op), {&a, &b}, [=](const Tensor& g) {
         Tensor ga, gb;
         switch (op) {
             case BinaryOp::Add: ga = g; gb = g; break;
             case BinaryOp::Sub: ga = g; gb = neg(g); break;
-            case BinaryOp::Mul: ga = mul(g, bd); gb = mul(g, ad); break;
-            case BinaryOp::Div: ga = div(g, bd); gb = neg(div(mul(g, od), bd)); break;
+            case BinaryOp::Mul:
+                if (want_a) ga = mul(g, bd);
+                if (want_b) gb = mul(g, ad);
+                break;
+            case BinaryOp::Div:
+                if (want_a) ga = div(g, bd);
+                if (want_b) gb = neg(div(mul(g, od), bd));
+                break;
             case BinaryOp::Pow:
                 // d/da a^b = b a^(b-1); d/db a^b = a^b log(a) (0 where a == 0, as PyTorch/TF do).
-                ga = mul(g, mul(bd, binary(BinaryOp::Pow, ad, sub(bd, scalar_like(1, bd)))));
-                gb = mul(g, where(binary(BinaryOp::Eq, ad, scalar_like(0, ad)), scalar_like(0, od),
-                                  mul(od, unary(UnaryOp::Log, ad))));
+                if (want_a) ga = mul(g, mul(bd, binary(BinaryOp::Pow, ad, sub(bd, scalar_like(1, bd)))));
+                if (want_b)
+                    gb = mul(g, where(binary(BinaryOp::Eq, ad, scalar_like(0, ad)), scalar_like(0, od),
+                                      mul(od, unary(UnaryOp::Log, ad))));
                 break;
             case BinaryOp::Maximum: case BinaryOp::Minimum: {
                 // Ties send the gradient to `a`, as tf.maximum does.
@@ -95,7 +103,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
             }
             default: break;
         }
-        return std::vector<Tensor>{fit(ga, as, adt), fit(gb, bs, bdt)};
+        return std::vector<Tensor>{want_a ? fit(ga, as, adt) : Tensor(), want_b ? fit(gb, bs, bdt) : Tensor()};
     });
     return out;
 }

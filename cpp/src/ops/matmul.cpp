@@ -90,10 +90,12 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
     }
     Shape as = a.shape(), bs = b.shape();
     Tensor ad = a.detach(), bd = b.detach();
-    record_fn(out, "MatmulBackward", {&a, &b}, [ad, bd, as, bs](const Tensor& g) {
+    // Only the gradients some input needs: a network's first layer must not pay for dX of its data.
+    const bool want_a = needs_grad({&a}), want_b = needs_grad({&b});
+    record_fn(out, "MatmulBackward", {&a, &b}, [ad, bd, as, bs, want_a, want_b](const Tensor& g) {
         // dA = dC @ B^T, dB = A^T @ dC, summed over broadcast batch dims.
-        Tensor ga = sum_to(matmul_nd(g, swapaxes(bd, -1, -2)), as);
-        Tensor gb = sum_to(matmul_nd(swapaxes(ad, -1, -2), g), bs);
+        Tensor ga = want_a ? sum_to(matmul_nd(g, swapaxes(bd, -1, -2)), as) : Tensor();
+        Tensor gb = want_b ? sum_to(matmul_nd(swapaxes(ad, -1, -2), g), bs) : Tensor();
         return std::vector<Tensor>{ga, gb};
     });
     return out;
