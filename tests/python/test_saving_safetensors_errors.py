@@ -38,11 +38,13 @@ def test_shorter_than_the_length_prefix(data):
 
 
 def test_header_length_larger_than_the_file():
-    _refused(_file({"a": _entry()}, bytes(8), length=500), r"truncated \(or not a safetensors file\): the header needs 508 bytes, the file has \d+")
+    _refused(_file({"a": _entry()}, bytes(8), length=500),
+             r"truncated \(or not a safetensors file\): the header needs 508 bytes, the file has \d+")
 
 
 def test_header_length_above_the_cap():
-    _refused(_file(b"{}", length=100_000_001), "not a ckeras model file: header length 100000001 is more than the 100000000 bytes allowed")
+    _refused(_file(b"{}", length=100_000_001),
+             "not a ckeras model file: header length 100000001 is more than the 100000000 bytes allowed")
     _refused(_file(b"{}", length=2**64 - 1), "header length")
 
 
