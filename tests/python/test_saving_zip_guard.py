@@ -222,3 +222,13 @@ def test_reading_writes_nothing(tmp_path, monkeypatch):
     with open_archive(path) as archive:
         assert [len(archive.read(name)) for name in archive.names()] == [28, 26, 512]
     assert sorted(os.listdir(tmp_path)) == ["m.keras"]
+
+
+def test_a_file_that_shrinks_after_opening_reads_as_truncated(tmp_path):
+    path = tmp_path / "m.keras"
+    path.write_bytes(small_zip())
+    with open_archive(path) as archive:
+        with open(path, "r+b") as f:
+            f.truncate(100)
+        with pytest.raises(LoadError, match=r"truncated: expected \d+ bytes, the file has \d+"):
+            archive.read("model.weights.h5")

@@ -18,16 +18,20 @@ class ByteSource:
 
     def read(self, offset, n):
         """Exactly `n` bytes starting at `offset`."""
-        buffer = bytearray(n)
-        self.read_into(offset, buffer)
-        return bytes(buffer)
+        self._check(offset, n)
+        if self._data is not None:
+            return self._data[offset:offset + n]
+        self._file.seek(offset)
+        data = self._file.read(n)
+        if len(data) != n:  # the file shrank since it was opened
+            self._short(offset, n)
+        return data
 
     def read_into(self, offset, buffer):
         """Fill a writable buffer (a bytearray, or a NumPy array's bytes) from `offset`."""
         view = memoryview(buffer).cast("B")
         n = len(view)
-        if offset < 0 or offset + n > self.size:
-            self._short(offset, n)
+        self._check(offset, n)
         if self._data is not None:
             view[:] = self._data[offset:offset + n]
             return
@@ -38,6 +42,10 @@ class ByteSource:
             if not got:
                 self._short(offset, n)
             done += got
+
+    def _check(self, offset, n):
+        if offset < 0 or offset + n > self.size:
+            self._short(offset, n)
 
     def _short(self, offset, n):
         raise LoadError(f"{self.name}: truncated: expected {offset + n} bytes, the file has {self.size}")

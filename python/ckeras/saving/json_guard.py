@@ -26,11 +26,12 @@ def parse_json(data, source, what, max_bytes, max_depth):
     """The JSON value in `data` (bytes), or LoadError "{source}: {what} ..." saying what is wrong."""
     if len(data) > max_bytes:
         raise LoadError(f"{source}: {what} is {len(data)} bytes, more than the {max_bytes} allowed")
+    data = bytes(data)
     try:
-        text = bytes(data).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise LoadError(f"{source}: {what} is not valid UTF-8 ({e})") from None
-    depth = nesting_depth(bytes(data))
+    depth = nesting_depth(data)
     if depth > max_depth:
         raise LoadError(f"{source}: {what} is nested {depth} levels deep, more than the {max_depth} allowed")
 
