@@ -15,6 +15,20 @@ def _listing(directory):
     return sorted(os.listdir(directory))
 
 
+@pytest.fixture
+def old_model(tmp_path):
+    """An existing target holding b"old"."""
+    target = tmp_path / "model.keras"
+    target.write_bytes(b"old")
+    return target
+
+
+def _assert_untouched(target):
+    """The old contents survive, and nothing else (no temporary file) is left beside them."""
+    assert target.read_bytes() == b"old"
+    assert _listing(target.parent) == [target.name]
+
+
 def test_writes_a_new_file(tmp_path):
     target = tmp_path / "model.keras"
     with atomic_write(target) as f:
@@ -23,24 +37,19 @@ def test_writes_a_new_file(tmp_path):
     assert _listing(tmp_path) == ["model.keras"]
 
 
-def test_replaces_an_existing_file(tmp_path):
-    target = tmp_path / "model.keras"
-    target.write_bytes(b"old")
-    with atomic_write(str(target)) as f:
+def test_replaces_an_existing_file(old_model):
+    with atomic_write(str(old_model)) as f:
         f.write(b"new contents")
-    assert target.read_bytes() == b"new contents"
-    assert _listing(tmp_path) == ["model.keras"]
+    assert old_model.read_bytes() == b"new contents"
+    assert _listing(old_model.parent) == ["model.keras"]
 
 
-def test_exception_mid_write_keeps_the_old_file_and_no_temp(tmp_path):
-    target = tmp_path / "model.keras"
-    target.write_bytes(b"old")
+def test_exception_mid_write_keeps_the_old_file_and_no_temp(old_model):
     with pytest.raises(RuntimeError, match="boom"):
-        with atomic_write(target) as f:
+        with atomic_write(old_model) as f:
             f.write(b"half of the new")
             raise RuntimeError("boom")
-    assert target.read_bytes() == b"old"
-    assert _listing(tmp_path) == ["model.keras"]
+    _assert_untouched(old_model)
 
 
 def test_exception_before_any_write_creates_nothing(tmp_path):
@@ -73,62 +82,40 @@ class _FullDisk(io.RawIOBase):
         super().close()
 
 
-def test_full_disk_during_write_keeps_the_old_file_and_no_temp(tmp_path, monkeypatch):
-    target = tmp_path / "model.keras"
-    target.write_bytes(b"old")
+# One chunk larger than the buffer reaches the disk at once; small ones fail only at the final flush.
+@pytest.mark.parametrize("chunks", [[b"x" * 100_000], [b"small", b"still small"]], ids=["write", "flush"])
+def test_a_full_disk_keeps_the_old_file_and_no_temp(old_model, monkeypatch, chunks):
     real_fdopen = os.fdopen
     monkeypatch.setattr(atomic.os, "fdopen",
                         lambda fd, mode: io.BufferedWriter(_FullDisk(real_fdopen(fd, mode, buffering=0), 10)))
     with pytest.raises(OSError) as info:
-        with atomic_write(target) as f:
-            f.write(b"x" * 100_000)  # larger than the buffer: reaches the disk at once
+        with atomic_write(old_model) as f:
+            for chunk in chunks:
+                f.write(chunk)
     assert info.value.errno == errno.ENOSPC
-    assert target.read_bytes() == b"old"
-    assert _listing(tmp_path) == ["model.keras"]
+    _assert_untouched(old_model)
 
 
-def test_full_disk_at_flush_keeps_the_old_file_and_no_temp(tmp_path, monkeypatch):
-    target = tmp_path / "model.keras"
-    target.write_bytes(b"old")
-    real_fdopen = os.fdopen
-    monkeypatch.setattr(atomic.os, "fdopen",
-                        lambda fd, mode: io.BufferedWriter(_FullDisk(real_fdopen(fd, mode, buffering=0), 10)))
-    with pytest.raises(OSError):
-        with atomic_write(target) as f:
-            f.write(b"small")  # buffered; the failure comes at flush
-            f.write(b"still small")
-    assert target.read_bytes() == b"old"
-    assert _listing(tmp_path) == ["model.keras"]
+def _failing(error):
+    def fail(*args):
+        raise error
+    return fail
 
 
-def test_fsync_failure_keeps_the_old_file_and_no_temp(tmp_path, monkeypatch):
-    target = tmp_path / "model.keras"
-    target.write_bytes(b"old")
-
-    def full(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(atomic.os, "fsync", full)
+def test_fsync_failure_keeps_the_old_file_and_no_temp(old_model, monkeypatch):
+    monkeypatch.setattr(atomic.os, "fsync", _failing(OSError(errno.ENOSPC, "No space left on device")))
     with pytest.raises(OSError, match="No space left"):
-        with atomic_write(target) as f:
+        with atomic_write(old_model) as f:
             f.write(b"new")
-    assert target.read_bytes() == b"old"
-    assert _listing(tmp_path) == ["model.keras"]
+    _assert_untouched(old_model)
 
 
-def test_rename_failure_leaves_no_temp(tmp_path, monkeypatch):
-    target = tmp_path / "model.keras"
-    target.write_bytes(b"old")
-
-    def refuse(src, dst):
-        raise PermissionError(errno.EACCES, "denied")
-
-    monkeypatch.setattr(atomic.os, "replace", refuse)
+def test_rename_failure_leaves_no_temp(old_model, monkeypatch):
+    monkeypatch.setattr(atomic.os, "replace", _failing(PermissionError(errno.EACCES, "denied")))
     with pytest.raises(PermissionError):
-        with atomic_write(target) as f:
+        with atomic_write(old_model) as f:
             f.write(b"new")
-    assert target.read_bytes() == b"old"
-    assert _listing(tmp_path) == ["model.keras"]
+    _assert_untouched(old_model)
 
 
 def test_directory_is_fsynced_after_the_rename(tmp_path, monkeypatch):
@@ -157,10 +144,8 @@ def test_new_file_gets_the_umask_default_mode(tmp_path):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
-def test_replaced_file_keeps_its_mode(tmp_path):
-    target = tmp_path / "m.keras"
-    target.write_bytes(b"old")
-    os.chmod(target, 0o604)
-    with atomic_write(target) as f:
+def test_replaced_file_keeps_its_mode(old_model):
+    os.chmod(old_model, 0o604)
+    with atomic_write(old_model) as f:
         f.write(b"new")
-    assert stat.S_IMODE(os.stat(target).st_mode) == 0o604
+    assert stat.S_IMODE(os.stat(old_model).st_mode) == 0o604
