@@ -1,6 +1,7 @@
 """`ckeras.saving.safetensors_io`: round trips for every supported dtype, the reference layout and
 byte-for-byte interop with the `safetensors` package (skipped without it), per-tensor CRCs, the
 `expected` and `check_finite` checks (ERRORS.md rows 37 and 40), and atomic, validated saving."""
+import errno
 import json
 import struct
 import zlib
@@ -160,43 +161,59 @@ def test_save_refuses_bad_names_and_metadata(tmp_path, tensors, metadata, match)
         save_file(tensors, tmp_path / "w.safetensors", metadata=metadata)
 
 
-def test_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
+def test_a_save_failing_mid_write_keeps_the_old_file(tmp_path, monkeypatch):
     path = _kernel_file(tmp_path)
     before = path.read_bytes()
-    monkeypatch.setattr(safetensors_io, "_raw", lambda a: (_ for _ in ()).throw(OSError(28, "disk full")))
-    with pytest.raises(OSError, match="disk full"):
-        save_file({"w": np.ones(3, np.float32)}, path)
+    real_raw, calls = safetensors_io._raw, []
+
+    def disk_fills(array):
+        calls.append(array.shape)
+        if len(calls) > 3:  # two checksums, the header and first tensor written, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_raw(array)
+
+    monkeypatch.setattr(safetensors_io, "_raw", disk_fills)
+    with pytest.raises(OSError, match="No space left"):
+        save_file({"a": np.ones(3, np.float32), "b": np.ones(2, np.float32)}, path)
+    assert len(calls) == 4
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]
 
 
-class TestInterop:
-    """Against the reference implementation (huggingface/safetensors)."""
+@pytest.fixture
+def reference():
+    """The reference implementation (huggingface/safetensors), or a skip where it isn't installed."""
+    return pytest.importorskip("safetensors.numpy")
 
-    st = pytest.importorskip("safetensors.numpy")
 
-    def test_reference_reads_our_files(self, tmp_path):
-        tensors = _tensors()
-        save_file(tensors, tmp_path / "w.safetensors", metadata={"format": "np"})
-        _assert_same(self.st.load_file(str(tmp_path / "w.safetensors")), tensors)
+def test_reference_reads_our_files(tmp_path, reference):
+    tensors = _tensors()
+    save_file(tensors, tmp_path / "w.safetensors", metadata={"format": "np"})
+    _assert_same(reference.load_file(str(tmp_path / "w.safetensors")), tensors)
 
-    def test_we_read_reference_files(self, tmp_path):
-        tensors = _tensors()
-        self.st.save_file(tensors, str(tmp_path / "w.safetensors"), metadata={"format": "np"})
-        _assert_same(load_file(tmp_path / "w.safetensors"), tensors)
 
-    def test_byte_identical_without_our_checksums(self, tmp_path):
-        tensors = _tensors()
-        save_file(tensors, tmp_path / "w.safetensors", checksums=False)
-        assert (tmp_path / "w.safetensors").read_bytes() == self.st.save(tensors)
-        save_file(tensors, tmp_path / "m.safetensors", metadata={"format": "np"}, checksums=False)
-        assert (tmp_path / "m.safetensors").read_bytes() == self.st.save(tensors, metadata={"format": "np"})
+def test_we_read_reference_files(tmp_path, reference):
+    tensors = _tensors()
+    reference.save_file(tensors, str(tmp_path / "w.safetensors"), metadata={"format": "np"})
+    _assert_same(load_file(tmp_path / "w.safetensors"), tensors)
 
-    def test_same_data_section_with_checksums(self, tmp_path):
-        tensors = _tensors()
-        save_file(tensors, tmp_path / "w.safetensors")
-        ours, theirs = (tmp_path / "w.safetensors").read_bytes(), self.st.save(tensors)
-        assert ours[-200:] == theirs[-200:]
-        our_header, their_header = _header(ours), _header(theirs)
-        assert our_header.pop("__metadata__").keys() == {f"ckeras.crc32.{n}" for n in tensors}
-        assert our_header == their_header
+
+def test_byte_identical_to_the_reference_without_our_checksums(tmp_path, reference):
+    tensors = _tensors()
+    save_file(tensors, tmp_path / "w.safetensors", checksums=False)
+    assert (tmp_path / "w.safetensors").read_bytes() == reference.save(tensors)
+    save_file(tensors, tmp_path / "m.safetensors", metadata={"format": "np"}, checksums=False)
+    assert (tmp_path / "m.safetensors").read_bytes() == reference.save(tensors, metadata={"format": "np"})
+    save_file({}, tmp_path / "e.safetensors", checksums=False)
+    assert (tmp_path / "e.safetensors").read_bytes() == reference.save({})
+
+
+def test_same_data_section_as_the_reference_with_checksums(tmp_path, reference):
+    tensors = _tensors()
+    save_file(tensors, tmp_path / "w.safetensors")
+    ours, theirs = (tmp_path / "w.safetensors").read_bytes(), reference.save(tensors)
+    data_size = sum(np.asarray(t).nbytes for t in tensors.values())
+    assert ours[-data_size:] == theirs[-data_size:]
+    our_header, their_header = _header(ours), _header(theirs)
+    assert our_header.pop("__metadata__").keys() == {f"ckeras.crc32.{n}" for n in tensors}
+    assert our_header == their_header
