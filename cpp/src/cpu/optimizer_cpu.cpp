@@ -15,6 +15,7 @@
 // as float32 and update it in float32, left to right: u * f32(beta_1) * (1 - 0.5 * f32(0.96)^f32(t)).
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "cpu/cpu_common.h"
@@ -87,20 +88,36 @@ void check_group(const OptimizerStep& s, const ParamGroup& p, int64_t index) {
                      " for optimizer kind ", int(s.kind));
 }
 
+// A run-time flag as a compile-time constant: with(flag, [&](auto k) { if constexpr (k) ... }), so
+// that the element loops hold no branches (GCC vectorises no loop with control flow in it).
+template <class Fn>
+inline void with(bool flag, Fn&& fn) {
+    if (flag) fn(std::true_type{});
+    else fn(std::false_type{});
+}
+
 // Runs upd(i, g, w) on elements [begin, end) of one group: g is the scaled and clipped gradient, w the
-// parameter after decoupled decay; upd updates the slots and w, which is then stored.
+// parameter after decoupled decay; upd updates the slots and w, which is then stored. `omp simd`: the
+// parameter, gradient and slots are distinct buffers, which the compiler cannot prove; vector lanes do
+// the same float operations in the same order, so the bits are those of the scalar loop.
 template <class Update>
 inline void for_elements(const Scalars& c, const ParamGroup& p, int64_t begin, int64_t end, Update&& upd) {
-    const float scale = p.grad_scale, clip = c.clip;
-    const bool decay = c.wd > 0 && p.decay;
-    for (int64_t i = begin; i < end; ++i) {
-        float g = p.grad[i] * scale;
-        if (clip > 0) g = std::min(std::max(g, -clip), clip);
-        float w = p.param[i];
-        if (decay) w = w - w * c.wd * c.lr;
-        upd(i, g, w);
-        p.param[i] = w;
-    }
+    const float scale = p.grad_scale, clip = c.clip, wd = c.wd, lr = c.lr;
+    const float* grad = p.grad;
+    float* param = p.param;
+    with(clip > 0, [&](auto kClip) {
+        with(c.wd > 0 && p.decay, [&](auto kDecay) {
+#pragma omp simd
+            for (int64_t i = begin; i < end; ++i) {
+                float g = grad[i] * scale;
+                if constexpr (kClip) g = std::min(std::max(g, -clip), clip);
+                float w = param[i];
+                if constexpr (kDecay) w = w - w * wd * lr;
+                upd(i, g, w);
+                param[i] = w;
+            }
+        });
+    });
 }
 
 // The update of one kind on elements [begin, end) of group p. Comments give the Keras 3 formulas.
@@ -113,24 +130,31 @@ void update_range(const OptimizerStep& s, const Scalars& c, const ParamGroup& p,
             if (s.momentum == 0) {  // w -= lr g
                 for_elements(c, p, begin, end, [&](int64_t, float g, float& w) { w -= g * c.lr; });
             } else {  // m = mu m - lr g; w += m, or (nesterov) w += mu m - lr g
-                const bool nesterov = s.nesterov;
-                for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
-                    const float m = s0[i] * c.momentum - g * c.lr;
-                    s0[i] = m;
-                    w += nesterov ? m * c.momentum - g * c.lr : m;
+                with(s.nesterov, [&](auto kNesterov) {
+                    for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
+                        const float m = s0[i] * c.momentum - g * c.lr;
+                        s0[i] = m;
+                        if constexpr (kNesterov) w += m * c.momentum - g * c.lr;
+                        else w += m;
+                    });
                 });
             }
             return;
         case OptimizerKind::Adam: {
             // m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= alpha m / (sqrt(v) + eps)
-            const bool ams = s.amsgrad;  // vhat = max(vhat, v) replaces v in the denominator
-            for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
-                const float m = s0[i] + (g - s0[i]) * c.one_minus_b1;
-                float v = s1[i] + (g * g - s1[i]) * c.one_minus_b2;
-                s0[i] = m;
-                s1[i] = v;
-                if (ams) { v = std::max(s2[i], v); s2[i] = v; }
-                w -= m * c.adam_alpha / (std::sqrt(v) + c.eps);
+            // amsgrad: vhat = max(vhat, v) replaces v in the denominator
+            with(s.amsgrad, [&](auto kAms) {
+                for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
+                    const float m = s0[i] + (g - s0[i]) * c.one_minus_b1;
+                    float v = s1[i] + (g * g - s1[i]) * c.one_minus_b2;
+                    s0[i] = m;
+                    s1[i] = v;
+                    if constexpr (kAms) {
+                        v = std::max(s2[i], v);
+                        s2[i] = v;
+                    }
+                    w -= m * c.adam_alpha / (std::sqrt(v) + c.eps);
+                });
             });
             return;
         }
@@ -138,26 +162,29 @@ void update_range(const OptimizerStep& s, const Scalars& c, const ParamGroup& p,
             // v = rho v + (1 - rho) g^2; centered: a = rho a + (1 - rho) g, d = v - a^2 + eps,
             // else d = v + eps;
             // inc = lr g / sqrt(d); momentum > 0: mom = momentum mom + inc, w -= mom; else w -= inc
-            const bool centered = s.centered, use_mom = s.momentum > 0;
-            for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
-                const float v = c.rho * s0[i] + c.one_minus_rho * (g * g);
-                s0[i] = v;
-                float d;
-                if (centered) {
-                    const float a = c.rho * s2[i] + c.one_minus_rho * g;
-                    s2[i] = a;
-                    d = v - a * a + c.eps;
-                } else {
-                    d = v + c.eps;
-                }
-                const float inc = c.lr * g / std::sqrt(d);
-                if (use_mom) {
-                    const float mom = c.momentum * s1[i] + inc;
-                    s1[i] = mom;
-                    w -= mom;
-                } else {
-                    w -= inc;
-                }
+            with(s.centered, [&](auto kCentered) {
+                with(s.momentum > 0, [&](auto kMomentum) {
+                    for_elements(c, p, begin, end, [&](int64_t i, float g, float& w) {
+                        const float v = c.rho * s0[i] + c.one_minus_rho * (g * g);
+                        s0[i] = v;
+                        float d;
+                        if constexpr (kCentered) {
+                            const float a = c.rho * s2[i] + c.one_minus_rho * g;
+                            s2[i] = a;
+                            d = v - a * a + c.eps;
+                        } else {
+                            d = v + c.eps;
+                        }
+                        const float inc = c.lr * g / std::sqrt(d);
+                        if constexpr (kMomentum) {
+                            const float mom = c.momentum * s1[i] + inc;
+                            s1[i] = mom;
+                            w -= mom;
+                        } else {
+                            w -= inc;
+                        }
+                    });
+                });
             });
             return;
         }
