@@ -9,7 +9,11 @@ if [ ! -f /usr/include/gtest/gtest.h ] || [ ! -f /usr/include/benchmark/benchmar
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq libgtest-dev libbenchmark-dev >/dev/null
 fi
-python3 -m pip install --quiet --disable-pip-version-check "numpy>=1.23" pytest "scikit-build-core>=0.10" "pybind11>=2.12" ninja cmake
+python3 -m pip install --quiet --disable-pip-version-check "numpy>=1.23" h5py pytest "scikit-build-core>=0.10" "pybind11>=2.12" ninja cmake
+# Keras 3 on the PyTorch CPU backend, for the .keras interop tests (they skip when it is missing). Pin torch
+# exactly: this version resolves to the local CPU wheel, a bare `torch` would download the CUDA build.
+python3 -m pip install --quiet --disable-pip-version-check keras "torch==2.13.0" \
+  || echo "warning: keras/torch could not be installed; the Keras interop tests will be skipped"
 
 # One build: the wheel's extension and the GoogleTest binary come out of the same CMake tree.
 if command -v nvcc >/dev/null 2>&1 && [ "${CKERAS_CUDA:-AUTO}" != OFF ]; then export CKERAS_EXPECT_CUDA_BUILD=1; fi

@@ -290,3 +290,10 @@ def test_failure_while_writing_the_zip_leaves_previous_file_intact(tmp_path, mon
         model.save(path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["m.keras"]
+
+
+def test_object_path_names_follow_keras_snake_case():
+    from ckeras.saving.builtin_objects import to_snake_case
+    assert to_snake_case("InputLayer") == "input_layer"
+    assert to_snake_case("Conv2DTranspose") == "conv2d_transpose"
+    assert to_snake_case("HTTPLayer") == "http_layer"
