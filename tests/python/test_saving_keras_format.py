@@ -297,3 +297,34 @@ def test_object_path_names_follow_keras_snake_case():
     assert to_snake_case("InputLayer") == "input_layer"
     assert to_snake_case("Conv2DTranspose") == "conv2d_transpose"
     assert to_snake_case("HTTPLayer") == "http_layer"
+
+
+def test_weights_without_optimizer_state_load_into_a_compiled_model(tmp_path):
+    plain = ckeras.Sequential([ckeras.Input((4,)), layers.Dense(5, activation="relu"), layers.Dense(2)])
+    plain.save_weights(tmp_path / "w.weights.h5")
+    model = _mlp()
+    with pytest.warns(UserWarning, match="no optimizer state"):
+        model.load_weights(tmp_path / "w.weights.h5")
+    for a, b in zip(plain.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_registered_custom_schedule_in_optimizer_config(tmp_path):
+    @ckeras.saving.register_keras_serializable(package="FormatTest")
+    class Halving(optimizers.schedules.LearningRateSchedule):
+        def __init__(self, start=0.1):
+            self.start = start
+
+        def __call__(self, step):
+            return self.start / (1.0 + float(step))
+
+        def get_config(self):
+            return {"start": self.start}
+
+    model = _mlp(optimizers.SGD(learning_rate=Halving(0.2)))
+    x, y = _data()
+    model.train_on_batch(x, y)
+    model.save(tmp_path / "m.keras")
+    clone = ckeras.models.load_model(tmp_path / "m.keras")
+    assert isinstance(clone.optimizer._learning_rate, Halving) and clone.optimizer._learning_rate.start == 0.2
+    assert int(clone.optimizer.iterations) == 1

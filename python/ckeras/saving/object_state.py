@@ -153,7 +153,12 @@ def load_weights_from_bytes(model, data, source, skip_mismatch=False):
         plan, expected, missing, skipped = [], set(), [], []
         for path, obj in walk(model):
             variables = own_variables(obj)
-            stored = reader.vars(path) or {}
+            stored = reader.vars(path)
+            if path == "optimizer" and stored is None:
+                warnings.warn("The weights file holds no optimizer state; the optimizer keeps its own.",
+                              stacklevel=3)  # e.g. saved before `compile()`, as Keras does
+                continue
+            stored = stored or {}
             if path == "optimizer" and len(stored) == _base_count(obj) < len(variables):
                 variables = variables[:len(stored)]  # saved before its first step: slots stay at zero
             keys = [str(i) for i in range(len(variables))]
