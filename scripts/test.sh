@@ -12,7 +12,13 @@ if [ ! -f /usr/include/gtest/gtest.h ] || [ ! -f /usr/include/benchmark/benchmar
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq libgtest-dev libbenchmark-dev libsimde-dev >/dev/null
 fi
-python3 -m pip install --quiet --disable-pip-version-check "numpy>=1.23" pytest hypothesis safetensors "scikit-build-core>=0.10" "pybind11>=2.12" ninja cmake
+python3 -m pip install --quiet --disable-pip-version-check "numpy>=1.23" h5py pytest hypothesis safetensors \
+  "scikit-build-core>=0.10" "pybind11>=2.12" ninja cmake
+# Keras 3 on the PyTorch CPU backend, for the .keras interop tests, which the test run must not skip.
+# Pin torch exactly: this version resolves to the local CPU wheel; a bare `torch` would download the
+# CUDA build.
+python3 -m pip install --quiet --disable-pip-version-check keras "torch==2.13.0"
+export CKERAS_REQUIRE_KERAS_INTEROP=1
 
 # One build: the wheel's extension and the GoogleTest binary come out of the same CMake tree.
 if command -v nvcc >/dev/null 2>&1 && [ "${CKERAS_CUDA:-AUTO}" != OFF ]; then export CKERAS_EXPECT_CUDA_BUILD=1; fi

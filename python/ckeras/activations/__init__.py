@@ -87,11 +87,15 @@ _ALL = {name: globals()[name] for name in __all__[:-3]}
 
 
 def serialize(activation):
-    """The registered name of an activation function."""
+    """The name of a built-in activation; any other function as Keras's function config (its registered
+    name, see `ckeras.saving.register_keras_serializable`)."""
     for name, fn in _ALL.items():
         if fn is activation:
             return name
-    raise ValueError(f"Unknown activation function: {activation}")
+    if not callable(activation):
+        raise ValueError(f"Unknown activation function: {activation}")
+    from ckeras.saving.serialization_lib import serialize_function
+    return serialize_function(activation)
 
 
 def deserialize(name):
@@ -105,6 +109,11 @@ def get(identifier):
         return linear
     if callable(identifier):
         return identifier
+    if isinstance(identifier, dict):  # a function config: resolved from the allowlist only
+        from ckeras.saving.serialization_lib import deserialize_keras_object
+        fn = deserialize_keras_object(identifier)
+        if callable(fn):
+            return fn
     if isinstance(identifier, str):
         fn = _ALL.get(identifier)
         if fn is None:

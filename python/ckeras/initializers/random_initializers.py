@@ -90,9 +90,15 @@ class VarianceScaling(RandomInitializer):
         mode: "fan_in" (default), "fan_out" or "fan_avg".
         distribution: "truncated_normal" (default), "untruncated_normal" or "uniform".
         seed: int, SeedGenerator or None.
+        input_axes, output_axes: Keras's fan axes for einsum kernels; only None (the last two axes) is
+            supported.
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None,
+                 output_axes=None):
+        if input_axes is not None or output_axes is not None:
+            raise ValueError("ckeras initializers support only `input_axes=None` and `output_axes=None`. "
+                             f"Received: input_axes={input_axes}, output_axes={output_axes}")
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         if mode not in {"fan_in", "fan_out", "fan_avg"}:
@@ -120,16 +126,17 @@ class VarianceScaling(RandomInitializer):
         return random.uniform(shape, -limit, limit, dtype=dtype, seed=self.seed)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                **super().get_config()}
+        return {**super().get_config(), "scale": self.scale, "mode": self.mode,
+                "distribution": self.distribution, "input_axes": None, "output_axes": None}
 
 
 def _preset(name, scale, mode, distribution, doc):
-    def __init__(self, seed=None):
-        VarianceScaling.__init__(self, scale=scale, mode=mode, distribution=distribution, seed=seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        VarianceScaling.__init__(self, scale=scale, mode=mode, distribution=distribution, seed=seed,
+                                 input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self):
-        return RandomInitializer.get_config(self)
+        return {**RandomInitializer.get_config(self), "input_axes": None, "output_axes": None}
     return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc})
 
 

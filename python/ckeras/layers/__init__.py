@@ -20,30 +20,15 @@ _install_operators(_KerasTensor)
 
 def serialize(layer):
     """Keras's config dict of a layer: module, class_name, config, registered_name, build_config."""
-    out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": layer.get_config(),
-           "registered_name": None}
-    build = layer.get_build_config()
-    if build is not None:
-        out["build_config"] = build
-    return out
+    from ckeras.saving.serialization_lib import serialize_keras_object
+    return serialize_keras_object(layer)
 
 
 def deserialize(config, custom_objects=None):
-    """The layer (or model) described by a config dict from `serialize`."""
-    import ckeras.models as _models
-    table = {n: c for n, c in globals().items() if isinstance(c, type) and issubclass(c, Layer)}
-    table.update({"Sequential": _models.Sequential, "Functional": _models.Functional, "Model": _models.Model})
-    table.update(custom_objects or {})
-    name = config["class_name"]
-    cls = table.get(name)
-    if cls is None:
-        from ckeras.layers._serialization import did_you_mean
-        raise ValueError(f"Could not locate class '{name}'. Make sure custom classes are passed in "
-                         f"`custom_objects`.{did_you_mean(name, table)}")
-    layer = cls.from_config(config["config"])
-    if config.get("build_config") and not layer.built:
-        layer.build_from_config(config["build_config"])
-    return layer
+    """The layer (or model) described by a config dict from `serialize`; classes resolve only from ckeras's
+    layers and the user's registered or `custom_objects` classes (see `ckeras.saving`)."""
+    from ckeras.saving.serialization_lib import deserialize_keras_object
+    return deserialize_keras_object(config, custom_objects=custom_objects)
 
 
 __all__ = ["InputSpec", "Layer", "Input", "InputLayer", "Dense", "Identity", "Lambda", "Dropout", "Activation",

@@ -18,10 +18,13 @@ def did_you_mean(name, candidates):
 
 def get_object(identifier, kind, table, module):
     """Resolves `identifier` (None, instance, class name, snake_case alias, or config dict) against
-    `table` (name -> class). `kind` names the family in error messages ("initializer", ...)."""
+    `table` (name -> class), then against the user's registered and `custom_objects` classes. `kind`
+    names the family in error messages ("initializer", ...)."""
+    from ckeras.saving.object_registration import user_objects
+    table = {**table, **user_objects()}
     if isinstance(identifier, dict):
         name = identifier.get("class_name")
-        cls = table.get(name)
+        cls = table.get(identifier.get("registered_name")) or table.get(name)
         if cls is None:
             raise ValueError(f"Could not interpret {kind} identifier: {identifier}."
                              + did_you_mean(name, table))

@@ -143,12 +143,19 @@ class CategoricalCrossentropy(_FnMetric):
 
 
 class SparseCategoricalCrossentropy(_FnMetric):
-    """Running mean of the sparse categorical cross-entropy (`from_logits`, `axis`)."""
+    """Running mean of the sparse categorical cross-entropy (`from_logits`, `axis`; `ignore_class` must
+    be None)."""
     _fn_ref = _fn(F.sparse_categorical_crossentropy)
     _args = ("from_logits", "axis")
 
-    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, axis=-1):
+    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, axis=-1,
+                 ignore_class=None):
+        if ignore_class is not None:
+            raise ValueError(f"`ignore_class` is not supported by ckeras yet. Received: ignore_class={ignore_class}")
         super().__init__(name, dtype, from_logits=from_logits, axis=axis)
+
+    def get_config(self):
+        return {**super().get_config(), "ignore_class": None}
 
 
 # ---- hinge metrics ----

@@ -15,7 +15,6 @@ def functional_config(model):
     layer_configs = []
     for layer in model._operations:
         entry = serialize(layer)
-        entry.pop("build_config", None)
         entry["name"] = layer.name
         inbound = []
         for node in layer._inbound_nodes:

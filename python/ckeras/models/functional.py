@@ -198,6 +198,9 @@ class Functional(Model):
     def build(self, input_shape=None):
         pass
 
+    def get_build_config(self):
+        return {"input_shape": None}  # a Functional model is built by its graph (Keras writes the same)
+
     def get_config(self):
         from ckeras.models._functional_config import functional_config
         return functional_config(self)

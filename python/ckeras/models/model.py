@@ -149,6 +149,28 @@ class Model(*_BASES):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
 
+    # ---- saving (see ckeras/saving/) ----
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model (config, weights, optimizer state) to a `.keras` file, as Keras 3 does."""
+        from ckeras.saving.saving_api import save_model
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        """Saves the weights (and optimizer state) to a `.weights.h5` file in Keras 3's layout."""
+        from ckeras.saving.saving_api import save_weights
+        save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights saved by `save_weights` or `save` (ckeras or Keras 3) into this model."""
+        from ckeras.saving.saving_api import load_weights
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's config (Keras's serialized form) as a JSON string; `kwargs` go to `json.dumps`."""
+        import json
+        from ckeras.saving.serialization_lib import serialize_keras_object
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
 

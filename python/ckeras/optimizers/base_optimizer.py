@@ -283,7 +283,8 @@ class Optimizer:
         if isinstance(lr, Variable):
             lr = float(np.asarray(lr))
         elif isinstance(lr, schedules.LearningRateSchedule):
-            lr = schedules.serialize(lr)
+            from ckeras.saving.serialization_lib import serialize_keras_object
+            lr = serialize_keras_object(lr)  # a custom schedule keeps its registered name
         return {"name": self.name, "learning_rate": lr,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                 "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue, "use_ema": self.use_ema,

@@ -1,4 +1,13 @@
-"""`ckeras.saving`: Keras 3's saving API (`keras.saving`)."""
+"""`ckeras.saving`: Keras 3's saving API (`keras.saving`): the `.keras` model file, `.weights.h5` weights,
+the object config format and the registry of custom objects."""
 from ckeras.saving.errors import LoadError
+from ckeras.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
+                                               get_registered_name, get_registered_object,
+                                               register_keras_serializable)
+from ckeras.saving.serialization_lib import SafeModeScope, deserialize_keras_object, serialize_keras_object
+from ckeras.saving.saving_api import load_model, load_weights, save_model, save_weights
 
-__all__ = ["LoadError"]
+__all__ = ["LoadError", "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name",
+           "get_registered_object", "register_keras_serializable", "serialize_keras_object",
+           "deserialize_keras_object", "SafeModeScope", "save_model", "load_model", "save_weights",
+           "load_weights"]

@@ -94,17 +94,26 @@ class Trainer:
                                 "steps_per_execution": steps_per_execution, "jit_compile": jit_compile})
 
     def get_compile_config(self):
-        """The arguments `compile()` was called with (the optimizer serialized), or None."""
+        """The arguments `compile()` was called with, serialized (the optimizer as its config); `{}` when
+        the model is not compiled, as Keras returns."""
         if not self.compiled or self._compile_config is None:
-            return None
-        from ckeras import optimizers
-        config = dict(self._compile_config)
-        config["optimizer"] = optimizers.serialize(self.optimizer) if self.optimizer is not None else None
-        return config
+            return {}
+        from ckeras.saving.serialization_lib import serialize_keras_object
+        return serialize_keras_object({**self._compile_config, "optimizer": self.optimizer})
 
     def compile_from_config(self, config):
-        """Calls `compile()` with a config from `get_compile_config()`."""
-        self.compile(**config)
+        """Calls `compile()` with a config from `get_compile_config()`, then builds the optimizer (so that
+        a loaded optimizer state has variables to go into)."""
+        if type(self).compile is not Trainer.compile:
+            warnings.warn("`compile()` was not called as part of model loading because the model's `compile()` "
+                          "method is custom. All subclassed Models that have `compile()` overridden should also "
+                          "override `get_compile_config()` and `compile_from_config(config)`. Alternatively, "
+                          "you can call `compile()` manually after loading.", stacklevel=2)
+            return
+        from ckeras.saving.serialization_lib import deserialize_keras_object
+        self.compile(**deserialize_keras_object(config))
+        if self.optimizer is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
 
     @property
     def run_eagerly(self):

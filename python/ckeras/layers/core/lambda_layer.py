@@ -1,4 +1,5 @@
-"""`Lambda`: wraps a Python function of tensors as a layer (held in memory; not serializable to disk)."""
+"""`Lambda`: wraps a Python function of tensors as a layer. In a saved file a Python lambda is stored as
+bytecode (Keras's `__lambda__` form) and loads only when the caller passes `safe_mode=False`."""
 import inspect
 
 from ckeras.layers.layer import Layer
@@ -52,7 +53,23 @@ class Lambda(Layer):
         return infer_by_execution(lambda *a, **k: self.call(*a, **k), args, kwargs)
 
     def get_config(self):
+        """The config with `function` as the callable itself; `serialize_keras_object` turns it into
+        Keras's form (a registered name, or a `__lambda__` bytecode blob) when the config is saved."""
         config = super().get_config()
         config.update({"function": self.function, "arguments": self.arguments,
                        "output_shape": self._output_shape})
         return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from ckeras.saving.serialization_lib import deserialize_keras_object
+        config = dict(config)
+        for key in ("function", "output_shape"):
+            value = config.get(key)
+            if isinstance(value, dict) and "class_name" in value:
+                config[key] = deserialize_keras_object(value, custom_objects=custom_objects)
+            elif isinstance(value, list) and all(d is None or isinstance(d, int) for d in value):
+                config[key] = tuple(value)
+        if isinstance(config.get("arguments"), dict):
+            config["arguments"] = deserialize_keras_object(config["arguments"], custom_objects=custom_objects)
+        return cls(**config)

@@ -20,7 +20,10 @@ def serialize(learning_rate_schedule):
 def deserialize(config, custom_objects=None):
     """Builds a schedule from `serialize()`'s dict."""
     name = config.get("class_name") if isinstance(config, dict) else None
-    cls = (custom_objects or {}).get(name) or _ALL.get(name)
+    from ckeras.saving.object_registration import user_objects
+    users = user_objects(custom_objects)
+    registered = config.get("registered_name") if isinstance(config, dict) else None
+    cls = users.get(registered) or users.get(name) or _ALL.get(name)
     if cls is None:
         raise ValueError(f"Could not interpret decay identifier: {name if name is not None else config}")
     return cls.from_config(dict(config.get("config") or {}))

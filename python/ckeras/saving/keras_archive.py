@@ -1,0 +1,74 @@
+"""The `.keras` zip as Keras 3 writes it: `metadata.json`, `config.json`, `model.weights.h5`, stored
+uncompressed, in that order. Written through `atomic_write`; read through `open_archive`, member by exact
+name, in memory."""
+import datetime
+import json
+import zipfile
+
+from ckeras.saving import config_guard, object_state
+from ckeras.saving.atomic import atomic_write
+from ckeras.saving.serialization_lib import SafeModeScope, deserialize_keras_object, serialize_keras_object
+from ckeras.saving.zip_guard import open_archive
+
+# The Keras release whose `.keras` layout this writer reproduces (Keras does not check it on load).
+KERAS_FORMAT_VERSION = "3.15.1"
+METADATA = "metadata.json"
+CONFIG = "config.json"
+WEIGHTS = "model.weights.h5"
+MAX_WEIGHTS_BYTES = 1 << 40
+
+
+def _check_savable(model):
+    from ckeras.models.sequential import Sequential
+    if isinstance(model, Sequential) and not model.built:
+        raise model._no_input_shape()
+
+
+def model_json(model):
+    """(config.json, metadata.json) texts for `model`."""
+    _check_savable(model)
+    config = json.dumps(serialize_keras_object(model))
+    metadata = json.dumps({"keras_version": KERAS_FORMAT_VERSION,
+                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+    return config, metadata
+
+
+def save(model, filepath):
+    """Writes `model` to a `.keras` file; the previous file stays intact if anything fails."""
+    config, metadata = model_json(model)
+    weights = object_state.weights_bytes(model)
+    with atomic_write(filepath) as f:
+        with zipfile.ZipFile(f, "w") as zf:
+            with zf.open(METADATA, "w") as member:
+                member.write(metadata.encode())
+            with zf.open(CONFIG, "w") as member:
+                member.write(config.encode())
+            zf.writestr(WEIGHTS, weights)
+
+
+def model_from_config_text(text, custom_objects=None, compile=True, safe_mode=True, what=CONFIG):
+    """The model a config.json describes (caps checked, references screened, allowlist only)."""
+    tree = config_guard.loads(text, what=what)
+    if not isinstance(tree, dict) or "class_name" not in tree:
+        raise config_guard.LoadError(f"{what} does not describe a model")
+    config_guard.screen(tree, safe_mode=safe_mode)
+    if not compile:
+        tree["compile_config"] = None
+    with SafeModeScope(safe_mode):
+        return deserialize_keras_object(tree, custom_objects=custom_objects, safe_mode=safe_mode)
+
+
+def load(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """The model in a `.keras` file, with its weights (and optimizer state when `compile`)."""
+    with open_archive(filepath) as archive:
+        text = archive.read(CONFIG, max_bytes=config_guard.MAX_CONFIG_BYTES)
+        model = model_from_config_text(text, custom_objects, compile, safe_mode)
+        weights = archive.read(WEIGHTS, max_bytes=MAX_WEIGHTS_BYTES)
+    object_state.load_weights_from_bytes(model, weights, f"{filepath}: {WEIGHTS}")
+    return model
+
+
+def weights_member(filepath):
+    """The `model.weights.h5` bytes of a `.keras` file."""
+    with open_archive(filepath) as archive:
+        return archive.read(WEIGHTS, max_bytes=MAX_WEIGHTS_BYTES)
