@@ -71,13 +71,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 
 def _safetensors():
-    try:
-        from ckeras.saving import safetensors_io
-    except ImportError:
-        safetensors_io = None
-    if safetensors_io is None or not hasattr(safetensors_io, "save_weights"):
-        raise ValueError("`.safetensors` weights are not available in this ckeras build yet; use `.weights.h5`.")
-    return safetensors_io
+    from ckeras.saving import safetensors_weights
+    return safetensors_weights
 
 
 def save_weights(model, filepath, overwrite=True, **kwargs):
