@@ -6,9 +6,10 @@ from ckeras.callbacks.early_stopping import EarlyStopping
 from ckeras.callbacks.history import History
 from ckeras.callbacks.lambda_callback import LambdaCallback
 from ckeras.callbacks.learning_rate_scheduler import LearningRateScheduler
+from ckeras.callbacks.model_checkpoint import ModelCheckpoint
 from ckeras.callbacks.progbar_logger import ProgbarLogger
 from ckeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from ckeras.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
-           "LearningRateScheduler", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN"]
+           "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN"]
