@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ckeras.saving.errors import LoadError
 from ckeras.saving.safetensors_io import load_file, save_file
 from ckeras.saving.zip_guard import open_archive
+from byte_edits import EDITS as _EDITS, mutate as _mutate
 from zip_craft import make_zip, member, small_zip
 
 FUZZ = settings(max_examples=250, deadline=timedelta(seconds=2), derandomize=True, database=None,
@@ -51,28 +52,6 @@ def test_every_truncation_of_a_zip(archive):
     for cut in range(len(data)):
         with pytest.raises(LoadError, match="truncated"):
             _read_all(data[:cut])
-
-
-def _mutate(data, edits):
-    """Apply (position, kind, byte) edits: overwrite, flip a bit, insert or delete."""
-    data = bytearray(data)
-    for position, kind, value in edits:
-        if not data:
-            break
-        at = position % len(data)
-        if kind == "set":
-            data[at] = value
-        elif kind == "flip":
-            data[at] ^= 1 << (value % 8)
-        elif kind == "insert":
-            data.insert(at, value)
-        else:
-            del data[at]
-    return bytes(data)
-
-
-_EDITS = st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(["set", "flip", "insert", "delete"]),
-                            st.integers(0, 255)), min_size=1, max_size=6)
 
 
 @FUZZ

@@ -52,10 +52,20 @@ def model_from_config_text(text, custom_objects=None, compile=True, safe_mode=Tr
     if not isinstance(tree, dict) or "class_name" not in tree:
         raise config_guard.LoadError(f"{what} does not describe a model")
     config_guard.screen(tree, safe_mode=safe_mode)
+    from ckeras.layers.layer import Layer
     if not compile:
         tree["compile_config"] = None
     with SafeModeScope(safe_mode):
-        return deserialize_keras_object(tree, custom_objects=custom_objects, safe_mode=safe_mode)
+        try:
+            model = deserialize_keras_object(tree, custom_objects=custom_objects, safe_mode=safe_mode)
+        except (ValueError, TypeError):
+            raise  # LoadError, a refused argument, an unknown class (TypeError, as Keras)
+        except Exception as e:  # allowed classes given a config they cannot be built from (a key missing...)
+            raise config_guard.LoadError(f"{what} does not describe a model ckeras can build: "
+                                         f"{type(e).__name__}: {e}") from e
+    if not isinstance(model, Layer):
+        raise config_guard.LoadError(f"{what} describes a {type(model).__name__}, not a model")
+    return model
 
 
 def load(filepath, custom_objects=None, compile=True, safe_mode=True):

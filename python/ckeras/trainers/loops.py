@@ -83,7 +83,8 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     training_logs = {}
     nan_warned = False
     callbacks.on_train_begin()
-    initial_epoch = model._initial_epoch or initial_epoch
+    initial_epoch = model._initial_epoch or initial_epoch  # set by a callback (BackupAndRestore) in on_train_begin
+    object.__setattr__(model, "_initial_epoch", None)  # ...for this fit only
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
