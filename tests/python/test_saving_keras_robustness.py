@@ -240,3 +240,25 @@ def test_a_member_claiming_100_mb_is_refused_without_inflating_it(saved, member_
         assert tracemalloc.get_traced_memory()[1] < 10 << 20
     finally:
         tracemalloc.stop()
+
+
+def test_config_declaring_more_weights_than_the_file_stores_is_refused_before_allocating(tmp_path):
+    """A Dense of 10**9 units would need 4 GB for its kernel alone; the file stores a few KB."""
+    model = ckeras.Sequential([ckeras.Input((4,)), ckeras.layers.Dense(3)])
+    path = tmp_path / "m.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][-1]["config"]["units"] = 10**9
+    members["config.json"] = json.dumps(config).encode()
+    bad = tmp_path / "huge.keras"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(ckeras.LoadError, match=r"declares a variable of shape \(4, 1000000000\)"):
+        ckeras.models.load_model(bad)
+    # a legitimate file still loads, and the budget does not outlive the load
+    again = ckeras.models.load_model(path)
+    assert [w.shape for w in again.weights] == [(4, 3), (3,)]
+    ckeras.layers.Dense(5000).build((4, 5000))

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from ckeras import initializers, regularizers, constraints
+from ckeras.backend import allocation_budget
 from ckeras.backend.variables import Variable
 from ckeras.random import SeedGenerator
 
@@ -106,6 +107,7 @@ class StateMixin:
             raise ValueError(_LOCK_MSG)
         shape = () if shape is None else tuple(int(d) for d in shape)
         dtype = dtype or self.variable_dtype
+        allocation_budget.charge(shape, dtype, self.name)
         if initializer is None:
             initializer = "glorot_uniform" if "float" in dtype else "zeros"
         init = initializers.get(initializer)

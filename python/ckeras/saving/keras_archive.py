@@ -70,10 +70,14 @@ def model_from_config_text(text, custom_objects=None, compile=True, safe_mode=Tr
 
 def load(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model in a `.keras` file, with its weights (and optimizer state when `compile`)."""
+    from ckeras.backend.allocation_budget import variable_budget
     with open_archive(filepath) as archive:
         text = archive.read(CONFIG, max_bytes=config_guard.MAX_CONFIG_BYTES)
-        model = model_from_config_text(text, custom_objects, compile, safe_mode)
         weights = archive.read(WEIGHTS, max_bytes=MAX_WEIGHTS_BYTES)
+    # The model's variables can't need more bytes than the weights file stores (HDF5 adds overhead,
+    # never removes any), so a config declaring more is refused before it allocates.
+    with variable_budget(len(weights), filepath):
+        model = model_from_config_text(text, custom_objects, compile, safe_mode)
     object_state.load_weights_from_bytes(model, weights, f"{filepath}: {WEIGHTS}")
     return model
 
