@@ -262,3 +262,11 @@ def test_config_declaring_more_weights_than_the_file_stores_is_refused_before_al
     again = ckeras.models.load_model(path)
     assert [w.shape for w in again.weights] == [(4, 3), (3,)]
     ckeras.layers.Dense(5000).build((4, 5000))
+
+
+def test_a_zip_of_another_tool_is_not_a_ckeras_model_file(tmp_path):
+    path = tmp_path / "other.keras"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("hello.txt", "not a model")
+    with pytest.raises(ckeras.LoadError, match=r"not a ckeras model file \(a zip without config.json"):
+        ckeras.models.load_model(path)

@@ -72,6 +72,9 @@ def load(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model in a `.keras` file, with its weights (and optimizer state when `compile`)."""
     from ckeras.backend.allocation_budget import variable_budget
     with open_archive(filepath) as archive:
+        if CONFIG not in archive.names():
+            raise config_guard.LoadError(f"{filepath}: not a ckeras model file (a zip without {CONFIG}; "
+                                         f"its members are {archive.names()[:5]})")
         text = archive.read(CONFIG, max_bytes=config_guard.MAX_CONFIG_BYTES)
         weights = archive.read(WEIGHTS, max_bytes=MAX_WEIGHTS_BYTES)
     # The model's variables can't need more bytes than the weights file stores (HDF5 adds overhead,
