@@ -64,7 +64,8 @@ void bind_train_plan(py::module_& m) {
         .def_readonly("loss_total", &PlanEpochResult::loss_total)
         .def_readonly("loss_count", &PlanEpochResult::loss_count)
         .def_readonly("steps", &PlanEpochResult::steps)
-        .def_readonly("first_bad_step", &PlanEpochResult::first_bad_step);
+        .def_readonly("first_bad_step", &PlanEpochResult::first_bad_step)
+        .def_readonly("first_bad_loss", &PlanEpochResult::first_bad_loss);
 
     py::class_<TrainPlan>(m, "TrainPlan")
         .def(py::init<std::vector<PlanStage>, PlanLossSpec, std::vector<PlanMetricSpec>, PlanOptimizer, int64_t>(),

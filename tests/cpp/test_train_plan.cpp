@@ -143,9 +143,11 @@ Tensor targets(PlanLoss kind, int64_t rows, int64_t classes, uint32_t seed) {
     if (kind == PlanLoss::MeanSquaredError) return f32({rows, classes}, seed);
     Tensor t = Tensor::zeros({rows, classes}, F32);
     for (int64_t i = 0; i < rows; ++i)
-        for (int64_t c = 0; c < classes; ++c)
-            t.data<float>()[i * classes + c] = kind == PlanLoss::BinaryCrossentropy ? float((i + c + seed) % 2)
-                                                                                   : float(c == (i * 3 + seed) % classes);
+        for (int64_t c = 0; c < classes; ++c) {
+            const bool on = kind == PlanLoss::BinaryCrossentropy ? (i + c + seed) % 2 == 1
+                                                                 : c == (i * 3 + seed) % classes;
+            t.data<float>()[i * classes + c] = on ? 1.f : 0.f;
+        }
     return t;
 }
 
@@ -158,7 +160,8 @@ struct Config {
 std::vector<Config> configs() {
     using A = PlanActivation;
     return {
-        {"relu-softmax-cce", {dense(9, 6, A::Relu, 1), dense(6, 4, A::Softmax, 3)}, {PlanLoss::CategoricalCrossentropy}},
+        {"relu-softmax-cce", {dense(9, 6, A::Relu, 1), dense(6, 4, A::Softmax, 3)},
+         {PlanLoss::CategoricalCrossentropy}},
         {"relu-softmax-sparse", {dense(9, 6, A::Relu, 5), dense(6, 4, A::Softmax, 7)},
          {PlanLoss::SparseCategoricalCrossentropy}},
         {"tanh-dropout-sigmoid-bce",
@@ -287,8 +290,13 @@ TEST(TrainPlan, AdamUsesTheOptimizerState) {
     PlanOptimizer o = sgd(stages, 0.01);
     o.step.kind = OptimizerKind::Adam;
     o.iterations.data<int64_t>()[0] = 4;  // a resumed optimizer: t = 5
-    o.slots.clear();
-    for (const Tensor& p : trainable(stages)) o.slots.push_back({Tensor::zeros(p.shape(), F32), Tensor::zeros(p.shape(), F32)});
+    auto adam_slots = [](const std::vector<PlanStage>& s) {
+        std::vector<std::vector<Tensor>> out;
+        for (const Tensor& p : trainable(s))
+            out.push_back({Tensor::zeros(p.shape(), F32), Tensor::zeros(p.shape(), F32)});
+        return out;
+    };
+    o.slots = adam_slots(stages);
     Tensor x = f32({5, 9}, 3), y = targets(PlanLoss::CategoricalCrossentropy, 5, 4, 1);
     Reference r = reference_step(ref, {PlanLoss::CategoricalCrossentropy}, x, y);
     TrainPlan plan(stages, {PlanLoss::CategoricalCrossentropy}, {}, o, 5);
@@ -296,8 +304,7 @@ TEST(TrainPlan, AdamUsesTheOptimizerState) {
     OptimizerStep s = o.step;
     s.learning_rate = double(0.01f);
     s.step = 5;
-    std::vector<std::vector<Tensor>> slots;
-    for (const Tensor& p : trainable(ref)) slots.push_back({Tensor::zeros(p.shape(), F32), Tensor::zeros(p.shape(), F32)});
+    std::vector<std::vector<Tensor>> slots = adam_slots(ref);
     optimizer_apply(s, {}, trainable(ref), r.grads, slots, {});
     for (size_t k = 0; k < slots.size(); ++k) {
         EXPECT_EQ(plan.params()[k].to_vector(), trainable(ref)[k].to_vector()) << k;

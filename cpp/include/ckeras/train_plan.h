@@ -60,11 +60,12 @@ struct PlanOptimizer {
 };
 
 // What run_epoch leaves: the loss tracker (a running mean weighted by batch size, as Keras's) and the
-// first step after which its value was not finite (-1: none).
+// first step after which its value was not finite (-1: none), with that value.
 struct PlanEpochResult {
     double loss_total = 0.0, loss_count = 0.0;
     int64_t steps = 0;
     int64_t first_bad_step = -1;
+    double first_bad_loss = 0.0;
 };
 
 class TrainPlan {

@@ -167,7 +167,7 @@ PlanEpochResult TrainPlan::run_epoch(const Tensor& x, const Tensor& y, int64_t b
                  "TrainPlan.run_epoch: permutation must be a contiguous int64 tensor of shape (", n, ",)");
     CKERAS_CHECK(x.device() == p.device && y.device() == p.device, "TrainPlan.run_epoch: x and y must be on ",
                  p.device.str());
-    PlanEpochResult r{loss_total, loss_count, 0, -1};
+    PlanEpochResult r{loss_total, loss_count, 0, -1, 0.0};
     p.grow(std::min(batch_size, n));
     const int64_t y_inner = sparse ? 1 : p.classes;
     const DType y_dtype = sparse ? DType::Int64 : F32;
@@ -188,7 +188,11 @@ PlanEpochResult TrainPlan::run_epoch(const Tensor& x, const Tensor& y, int64_t b
         const float loss_value = p.run_step(rows, xb, yb);
         r.loss_total += static_cast<double>(loss_value) * static_cast<double>(rows);
         r.loss_count += static_cast<double>(rows);
-        if (r.first_bad_step < 0 && !std::isfinite(r.loss_total / r.loss_count)) r.first_bad_step = r.steps;
+        const double mean = r.loss_total / r.loss_count;
+        if (r.first_bad_step < 0 && !std::isfinite(mean)) {
+            r.first_bad_step = r.steps;
+            r.first_bad_loss = mean;
+        }
         ++r.steps;
         if (start + batch_size < n) poll_interrupt();
     }
