@@ -64,28 +64,21 @@ void BM_TrainPlanStep_E1(benchmark::State& state) {
 }
 BENCHMARK(BM_TrainPlanStep_E1)->Arg(32)->Arg(256)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-// The first layer's forward GEMM, (B, 784) @ (784, 128).
-void BM_E1ForwardGemm(benchmark::State& state) {
+// One of the first layer's GEMMs at batch B: the forward (B, 784) @ (784, 128), or (trans_a) the weight
+// gradient (784, B) @ (B, 128) with A stored as (B, 784).
+void run_e1_gemm(benchmark::State& state, bool trans_a) {
     const int64_t batch = state.range(0);
-    Tensor a = uniform({batch, kIn}, 0, 1, 4), w = uniform({kIn, kHidden}, -1, 1, 5);
-    Tensor c = Tensor::empty({batch, kHidden}, DType::Float32);
+    const int64_t M = trans_a ? kIn : batch, K = trans_a ? batch : kIn;
+    Tensor a = uniform({batch, kIn}, 0, 1, 4), b = uniform({K, kHidden}, -1, 1, 5);
+    Tensor c = Tensor::empty({M, kHidden}, DType::Float32);
     for (auto _ : state)
-        kernel_table(DeviceType::CPU).gemm(DType::Float32, false, false, batch, kHidden, kIn, 1.0, a.data_ptr(), kIn,
-                                           w.data_ptr(), kHidden, 0.0, c.data_ptr(), kHidden);
+        kernel_table(DeviceType::CPU).gemm(DType::Float32, trans_a, false, M, kHidden, K, 1.0, a.data_ptr(), kIn,
+                                           b.data_ptr(), kHidden, 0.0, c.data_ptr(), kHidden);
     state.SetItemsProcessed(state.iterations() * batch);
 }
+void BM_E1ForwardGemm(benchmark::State& state) { run_e1_gemm(state, false); }
+void BM_E1WeightGradGemm(benchmark::State& state) { run_e1_gemm(state, true); }
 BENCHMARK(BM_E1ForwardGemm)->Arg(32)->Arg(256)->UseRealTime()->Unit(benchmark::kMicrosecond);
-
-// The first layer's weight gradient, (784, B) @ (B, 128) with A transposed.
-void BM_E1WeightGradGemm(benchmark::State& state) {
-    const int64_t batch = state.range(0);
-    Tensor a = uniform({batch, kIn}, 0, 1, 4), g = uniform({batch, kHidden}, -1, 1, 5);
-    Tensor c = Tensor::empty({kIn, kHidden}, DType::Float32);
-    for (auto _ : state)
-        kernel_table(DeviceType::CPU).gemm(DType::Float32, true, false, kIn, kHidden, batch, 1.0, a.data_ptr(), kIn,
-                                           g.data_ptr(), kHidden, 0.0, c.data_ptr(), kHidden);
-    state.SetItemsProcessed(state.iterations() * batch);
-}
 BENCHMARK(BM_E1WeightGradGemm)->Arg(32)->Arg(256)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Adam over E1's four tensors in one optimizer_step call.

@@ -134,6 +134,26 @@ def test_batch_of_one_and_no_shuffle(monkeypatch):
     _assert_same(plan, eager)
 
 
+def test_integer_data_frozen_layer_and_column_labels(monkeypatch):
+    """uint8 images and one-hot labels (converted as the data adapter does), a frozen first layer, and sparse
+    labels of shape (n, 1)."""
+    r = np.random.default_rng(3)
+    images = r.integers(0, 256, (90, 4, 5), dtype=np.uint8)
+    onehot = np.eye(10, dtype=np.uint8)[r.integers(0, 10, 90)]
+    column = r.integers(0, 10, (90, 1)).astype("int32")
+    for labels, loss in ((onehot, "categorical_crossentropy"), (column, "sparse_categorical_crossentropy")):
+        runs = []
+        for flag in ("0", "1"):
+            monkeypatch.setenv("CKERAS_TRAIN_PLAN", flag)
+            ckeras.utils.set_random_seed(11)
+            model = flatten_input(20)
+            model.layers[1].trainable = False
+            model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+            runs.append((model, model.fit(images, labels, epochs=2, batch_size=16, verbose=0)))
+        assert runs[1][0]._train_plan_status == "epoch"
+        _assert_same(runs[1], runs[0])
+
+
 def test_trained_state_is_the_models(monkeypatch):
     """evaluate/predict see the plan's training, and a later eager fit continues from it exactly."""
     x, y = _data()
