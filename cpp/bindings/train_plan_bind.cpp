@@ -77,6 +77,7 @@ void bind_train_plan(py::module_& m) {
             return plan.run_epoch(x, y, batch_size, permutation ? *permutation : Tensor(), loss_total, loss_count);
         }, py::arg("x"), py::arg("y"), py::arg("batch_size"), py::arg("permutation") = py::none(),
            py::arg("loss_total") = 0.0, py::arg("loss_count") = 0.0)
+        .def("epoch_progress", &TrainPlan::epoch_progress)
         .def("params", &TrainPlan::params)
         .def("grads", &TrainPlan::grads)
         .def("last_output", &TrainPlan::last_output)

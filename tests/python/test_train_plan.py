@@ -209,17 +209,20 @@ def test_sample_weights_and_schedules_train_eagerly(monkeypatch):
 
 
 def test_bad_labels_and_nan_losses_match_eager(monkeypatch):
-    x, y = _data(kind="sparse")
-    y[5] = 10
-    errors = []
+    x, y = _data(n=200, kind="sparse")
+    y[170] = 10  # in the sixth batch: five steps are done when it fails
+    errors, trackers = [], []
     for flag in ("0", "1"):
         monkeypatch.setenv("CKERAS_TRAIN_PLAN", flag)
+        ckeras.utils.set_random_seed(3)
         model = sparse(20)
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         with pytest.raises(ValueError) as e:
             model.fit(x, y, shuffle=False, verbose=0)
         errors.append(str(e.value))
+        trackers.append((model._loss_tracker._total, model._loss_tracker._count, int(model.optimizer.iterations)))
     assert errors[0] == errors[1] and "label value of 10" in errors[1]
+    assert trackers[0] == trackers[1] and trackers[1][1] == 5 * 32 and trackers[1][2] == 5
     x, y = _data()
     x[40:50] = np.nan
     messages = []
@@ -251,10 +254,12 @@ def test_ctrl_c_stops_a_whole_epoch_fit():
             print("NOT INTERRUPTED")
         except KeyboardInterrupt:
             print("INTERRUPTED", time.time() - t0)
-        print("STATUS", m._train_plan_status, int(m.optimizer.iterations) > 0)
+        steps = int(m.optimizer.iterations)
+        print("STATUS", m._train_plan_status, steps > 0)
+        print("COUNTED", m._loss_tracker._count == 32 * (steps % 6250))  # this epoch's finished steps
         print("FINITE", all(np.isfinite(w).all() for w in m.get_weights()))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert "INTERRUPTED" in out.stdout and "NOT" not in out.stdout, out.stdout + out.stderr
     assert float(out.stdout.split("INTERRUPTED")[1].split()[0]) < 30.0
-    assert "STATUS epoch True" in out.stdout and "FINITE True" in out.stdout
+    assert "STATUS epoch True" in out.stdout and "FINITE True" in out.stdout and "COUNTED True" in out.stdout

@@ -87,6 +87,8 @@ public:
     // interruption (Ctrl-C) between batches; an interrupted epoch leaves every finished step applied.
     PlanEpochResult run_epoch(const Tensor& x, const Tensor& y, int64_t batch_size, const Tensor& permutation,
                               double loss_total = 0.0, double loss_count = 0.0);
+    // The running result of the last run_epoch as of its last finished step (what an interrupted epoch did).
+    PlanEpochResult epoch_progress() const;
 
     // The trainable tensors in optimizer order, and their gradients from the last step (for tests).
     std::vector<Tensor> params() const;

@@ -41,6 +41,7 @@ struct TrainPlan::Impl {
     std::vector<Tensor> params;  // trainable tensors, optimizer order
     std::vector<ParamGroup> groups;
     int64_t last_rows = 0;
+    PlanEpochResult progress;  // run_epoch's running result
 
     // plan_build.cpp
     void validate();

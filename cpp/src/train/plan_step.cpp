@@ -167,7 +167,8 @@ PlanEpochResult TrainPlan::run_epoch(const Tensor& x, const Tensor& y, int64_t b
                  "TrainPlan.run_epoch: permutation must be a contiguous int64 tensor of shape (", n, ",)");
     CKERAS_CHECK(x.device() == p.device && y.device() == p.device, "TrainPlan.run_epoch: x and y must be on ",
                  p.device.str());
-    PlanEpochResult r{loss_total, loss_count, 0, -1, 0.0};
+    PlanEpochResult& r = p.progress;
+    r = PlanEpochResult{loss_total, loss_count, 0, -1, 0.0};
     p.grow(std::min(batch_size, n));
     const int64_t y_inner = sparse ? 1 : p.classes;
     const DType y_dtype = sparse ? DType::Int64 : F32;
@@ -198,6 +199,8 @@ PlanEpochResult TrainPlan::run_epoch(const Tensor& x, const Tensor& y, int64_t b
     }
     return r;
 }
+
+PlanEpochResult TrainPlan::epoch_progress() const { return impl_->progress; }
 
 Tensor TrainPlan::last_output() const {
     const Impl& p = *impl_;

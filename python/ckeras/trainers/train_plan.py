@@ -66,7 +66,12 @@ class FitPlan:
         n = self.x.shape[0]
         perm = _core.convert_to_tensor(np.random.permutation(n).astype(np.int64)) if self.shuffle else None
         tracker = self.model._loss_tracker
-        r = self.plan.run_epoch(self.x, self.y, self.batch_size, perm, tracker._total, tracker._count)
+        try:
+            r = self.plan.run_epoch(self.x, self.y, self.batch_size, perm, tracker._total, tracker._count)
+        except BaseException:  # Ctrl-C, a bad label: the finished steps stay applied and counted, as eagerly
+            r = self.plan.epoch_progress()
+            tracker._total, tracker._count = r.loss_total, r.loss_count
+            raise
         tracker._total, tracker._count = r.loss_total, r.loss_count
         return self.model.get_metrics_result(), r.first_bad_step, r.first_bad_loss
 
