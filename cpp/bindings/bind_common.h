@@ -30,5 +30,6 @@ void bind_losses(py::module_& m);
 void bind_autograd(py::module_& m);
 void bind_system(py::module_& m);
 void bind_dlpack(py::module_& m);
+void bind_train_plan(py::module_& m);
 
 }  // namespace ckeras::bind

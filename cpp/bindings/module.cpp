@@ -32,4 +32,5 @@ PYBIND11_MODULE(_core, m) {
     ckeras::bind::bind_autograd(m);
     ckeras::bind::bind_system(m);
     ckeras::bind::bind_dlpack(m);
+    ckeras::bind::bind_train_plan(m);
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections.abc
 import numpy
 import typing
-__all__: list[str] = ['BINARY_OPS', 'ClipOptions', 'OptimizerKind', 'OptimizerStep', 'Tensor', 'UNARY_OPS', 'add', 'arange', 'argmax', 'argmin', 'assign', 'binary_crossentropy', 'broadcast_shapes', 'broadcast_to', 'cast', 'categorical_crossentropy', 'check_device', 'concatenate', 'contiguous', 'convert_to_tensor', 'copy', 'cpu_cache_bytes', 'cpu_cache_release', 'cpu_num_threads', 'cpu_simd_level', 'cuda_build_archs', 'cuda_build_version', 'cuda_device_count', 'cuda_device_name', 'cuda_unavailable_reason', 'divide', 'dropout', 'equal', 'expand_dims', 'from_dlpack', 'from_numpy', 'full', 'grad', 'grad_enabled', 'greater', 'greater_equal', 'is_cuda_build', 'less', 'less_equal', 'log_softmax', 'logical_and', 'logical_or', 'logsumexp', 'matmul', 'max', 'maximum', 'mean', 'mean_absolute_error', 'mean_squared_error', 'min', 'minimum', 'multiply', 'next_node_seq', 'not_equal', 'one_hot', 'ones', 'optimizer_apply', 'optimizer_slot_count', 'power', 'prod', 'random_normal', 'random_uniform', 'reshape', 'select', 'set_cpu_cache_limit', 'set_cpu_num_threads', 'set_default_grad_enabled', 'set_grad_enabled', 'slice', 'softmax', 'sparse_categorical_crossentropy', 'split', 'squeeze', 'stack', 'std', 'subtract', 'sum', 'sum_to', 'swapaxes', 'take', 'transpose', 'truncated_normal', 'var', 'where', 'zeros']
+__all__: list[str] = ['BINARY_OPS', 'ClipOptions', 'OptimizerKind', 'OptimizerStep', 'PlanActivation', 'PlanEpochResult', 'PlanLoss', 'PlanLossSpec', 'PlanMetric', 'PlanMetricSpec', 'PlanOptimizer', 'PlanStage', 'Tensor', 'TrainPlan', 'UNARY_OPS', 'add', 'arange', 'argmax', 'argmin', 'assign', 'binary_crossentropy', 'broadcast_shapes', 'broadcast_to', 'cast', 'categorical_crossentropy', 'check_device', 'concatenate', 'contiguous', 'convert_to_tensor', 'copy', 'cpu_cache_bytes', 'cpu_cache_release', 'cpu_num_threads', 'cpu_simd_level', 'cuda_build_archs', 'cuda_build_version', 'cuda_device_count', 'cuda_device_name', 'cuda_unavailable_reason', 'divide', 'dropout', 'equal', 'expand_dims', 'from_dlpack', 'from_numpy', 'full', 'grad', 'grad_enabled', 'greater', 'greater_equal', 'is_cuda_build', 'less', 'less_equal', 'log_softmax', 'logical_and', 'logical_or', 'logsumexp', 'matmul', 'max', 'maximum', 'mean', 'mean_absolute_error', 'mean_squared_error', 'min', 'minimum', 'multiply', 'next_node_seq', 'not_equal', 'one_hot', 'ones', 'optimizer_apply', 'optimizer_slot_count', 'power', 'prod', 'random_normal', 'random_uniform', 'reshape', 'select', 'set_cpu_cache_limit', 'set_cpu_num_threads', 'set_default_grad_enabled', 'set_grad_enabled', 'slice', 'softmax', 'sparse_categorical_crossentropy', 'split', 'squeeze', 'stack', 'std', 'subtract', 'sum', 'sum_to', 'swapaxes', 'take', 'transpose', 'truncated_normal', 'var', 'where', 'zeros']
 class Tensor:
     __array_ufunc__ = None
     requires_grad: bool
@@ -276,6 +276,209 @@ class ClipOptions:
         ...
     @global_clipnorm.setter
     def global_clipnorm(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+class PlanActivation:
+    """
+    Members:
+    
+      Linear
+    
+      Relu
+    
+      Sigmoid
+    
+      Tanh
+    
+      Softmax
+    """
+    Linear: typing.ClassVar[PlanActivation]
+    Relu: typing.ClassVar[PlanActivation]
+    Sigmoid: typing.ClassVar[PlanActivation]
+    Softmax: typing.ClassVar[PlanActivation]
+    Tanh: typing.ClassVar[PlanActivation]
+    __members__: typing.ClassVar[dict[str, PlanActivation]]
+    @typing.overload
+    def __eq__(self, other: PlanActivation) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: PlanActivation) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class PlanLoss:
+    """
+    Members:
+    
+      CategoricalCrossentropy
+    
+      SparseCategoricalCrossentropy
+    
+      BinaryCrossentropy
+    
+      MeanSquaredError
+    """
+    BinaryCrossentropy: typing.ClassVar[PlanLoss]
+    CategoricalCrossentropy: typing.ClassVar[PlanLoss]
+    MeanSquaredError: typing.ClassVar[PlanLoss]
+    SparseCategoricalCrossentropy: typing.ClassVar[PlanLoss]
+    __members__: typing.ClassVar[dict[str, PlanLoss]]
+    @typing.overload
+    def __eq__(self, other: PlanLoss) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: PlanLoss) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class PlanMetric:
+    """
+    Members:
+    
+      CategoricalAccuracy
+    
+      SparseCategoricalAccuracy
+    
+      BinaryAccuracy
+    """
+    BinaryAccuracy: typing.ClassVar[PlanMetric]
+    CategoricalAccuracy: typing.ClassVar[PlanMetric]
+    SparseCategoricalAccuracy: typing.ClassVar[PlanMetric]
+    __members__: typing.ClassVar[dict[str, PlanMetric]]
+    @typing.overload
+    def __eq__(self, other: PlanMetric) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: PlanMetric) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class PlanStage:
+    @staticmethod
+    def dense(kernel: Tensor, bias: Tensor | None, activation: PlanActivation, train_kernel: bool = True, train_bias: bool = True) -> PlanStage:
+        ...
+    @staticmethod
+    def dropout(rate: typing.SupportsFloat | typing.SupportsIndex, seed_state: Tensor) -> PlanStage:
+        ...
+class PlanLossSpec:
+    def __init__(self, kind: PlanLoss, from_logits: bool = False) -> None:
+        ...
+class PlanMetricSpec:
+    def __init__(self, kind: PlanMetric, total: Tensor, count: Tensor, threshold: typing.SupportsFloat | typing.SupportsIndex = 0.5) -> None:
+        ...
+class PlanOptimizer:
+    def __init__(self, step: OptimizerStep, clip: ClipOptions, iterations: Tensor, learning_rate: Tensor, slots: collections.abc.Sequence[collections.abc.Sequence[Tensor]], decay: collections.abc.Sequence[bool] = []) -> None:
+        ...
+class PlanEpochResult:
+    @property
+    def first_bad_loss(self) -> float:
+        ...
+    @property
+    def first_bad_step(self) -> int:
+        ...
+    @property
+    def loss_count(self) -> float:
+        ...
+    @property
+    def loss_total(self) -> float:
+        ...
+    @property
+    def steps(self) -> int:
+        ...
+class TrainPlan:
+    def __init__(self, stages: collections.abc.Sequence[PlanStage], loss: PlanLossSpec, metrics: collections.abc.Sequence[PlanMetricSpec], optimizer: PlanOptimizer, batch_size: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def epoch_progress(self) -> PlanEpochResult:
+        ...
+    def grads(self) -> list[Tensor]:
+        ...
+    def last_output(self) -> Tensor:
+        ...
+    def params(self) -> list[Tensor]:
+        ...
+    def run_epoch(self, x: Tensor, y: Tensor, batch_size: typing.SupportsInt | typing.SupportsIndex, permutation: Tensor | None = None, loss_total: typing.SupportsFloat | typing.SupportsIndex = 0.0, loss_count: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> PlanEpochResult:
+        ...
+    def step(self, x: Tensor, y: Tensor) -> float:
+        ...
+    @property
+    def capacity(self) -> int:
         ...
 def _storage_id(arg0: Tensor) -> int:
     ...

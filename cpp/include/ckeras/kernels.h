@@ -152,6 +152,15 @@ struct KernelTable {
     void (*dropout)(DType dtype, void* out, bool* keep, const void* inp, int64_t n, double rate,
                     uint64_t seed, uint64_t offset) = nullptr;
 
+    // Dropout's gradient: dinp = keep ? dout / T(1 - rate) : 0, the forward's scaling. dinp may alias dout.
+    void (*dropout_backward)(DType dtype, void* dinp, const void* dout, const bool* keep, int64_t n,
+                             double rate) = nullptr;
+
+    // Dense epilogue, in place on x (rows, cols) row-major: x[r, c] += bias[c] (skipped when bias is null),
+    // then, when `relu`, x = x < 0 ? 0 : x. The same float operations as the add op and the relu kernel.
+    void (*bias_activation)(DType dtype, void* x, const void* bias, int64_t rows, int64_t cols,
+                            bool relu) = nullptr;
+
     // Updates every group in one call (multi-tensor apply).
     void (*optimizer_step)(const OptimizerStep& step, ParamGroup* groups, int64_t count) = nullptr;
     // sum of squares of every group's grad (times grad_scale^2): for global_clipnorm.

@@ -21,7 +21,18 @@ void optimizer_apply(OptimizerStep step, const ClipOptions& clip, const std::vec
                      const std::vector<Tensor>& grads, const std::vector<std::vector<Tensor>>& slots,
                      const std::vector<bool>& decay);
 
-// Number of slot tensors an optimizer needs per parameter.
+// Throws ValueError for negative clip values or more than one clipping option (step.clip_value included).
+void check_clip_options(const OptimizerStep& step, const ClipOptions& clip);
+
+// The step over groups the caller has validated (float32, contiguous, on `device`, no two sharing a
+// parameter): Keras's clipping scales (each group's grad_scale is overwritten), then one kernel call.
+// Bumps no storage versions. optimizer_apply and TrainPlan both end here.
+void optimizer_step_groups(OptimizerStep step, const ClipOptions& clip, ParamGroup* groups, int64_t count,
+                           Device device);
+
+// Number of slot tensors an optimizer needs per parameter, and the ParamGroup::slot positions they fill, in
+// order (e.g. RMSprop(momentum=0, centered=True) -> {0, 2}).
 int optimizer_slot_count(const OptimizerStep& step);
+std::vector<int> optimizer_slot_positions(const OptimizerStep& step);
 
 }  // namespace ckeras

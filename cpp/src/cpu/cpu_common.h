@@ -45,7 +45,8 @@ void register_reduce_cpu(KernelTable& t);      // reduce_cpu.cpp: reduce
 void register_softmax_cpu(KernelTable& t);     // softmax_cpu.cpp: softmax, softmax_backward
 void register_loss_cpu(KernelTable& t);        // loss_cpu.cpp: the cross-entropy and regression slots
 void register_gemm_cpu(KernelTable& t);        // gemm_cpu.cpp: gemm
-void register_random_cpu(KernelTable& t);      // random_cpu.cpp: random, dropout
+void register_random_cpu(KernelTable& t);      // random_cpu.cpp: random, dropout, dropout_backward
+void register_bias_activation_cpu(KernelTable& t);  // bias_activation_cpu.cpp: bias_activation
 void register_optimizer_cpu(KernelTable& t);   // optimizer_cpu.cpp: optimizer_step, grad_sq_norm
 
 }  // namespace ckeras::cpu

@@ -1,5 +1,5 @@
-// CPU kernels for the counter-based random slots: `random` (uniform, normal, truncated normal) and
-// `dropout`. Each element is a pure function of (seed, offset + i) through philox.h, so the output does
+// CPU kernels for the counter-based random slots: `random` (uniform, normal, truncated normal),
+// `dropout` and its backward. Each element is a pure function of (seed, offset + i) through philox.h, so the output does
 // not depend on the thread count and a draw can be continued or split by moving `offset`.
 #include "cpu/cpu_common.h"
 #include "cpu/philox.h"
@@ -79,11 +79,27 @@ void dropout_cpu(DType dtype, void* out, bool* keep, const void* inp, int64_t n,
                                            seed, offset));
 }
 
+// dinp, dout: (n,); keep: (n,). dinp[i] = keep[i] ? dout[i] / T(1 - rate) : 0 (dinp may alias dout).
+template <class T>
+void dropout_backward_typed(T* dinp, const T* dout, const bool* keep, int64_t n, double rate) {
+    const T keep_prob = static_cast<T>(1.0 - rate);
+    parallel_for(n, kElementwiseGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) dinp[i] = keep[i] ? dout[i] / keep_prob : T(0);
+    });
+}
+
+void dropout_backward_cpu(DType dtype, void* dinp, const void* dout, const bool* keep, int64_t n, double rate) {
+    CKERAS_DISPATCH_FLOAT(dtype, T,
+                          dropout_backward_typed<T>(static_cast<T*>(dinp), static_cast<const T*>(dout), keep, n,
+                                                    rate));
+}
+
 }  // namespace
 
 void register_random_cpu(KernelTable& t) {
     t.random = random_cpu;
     t.dropout = dropout_cpu;
+    t.dropout_backward = dropout_backward_cpu;
 }
 
 }  // namespace ckeras::cpu

@@ -15,6 +15,7 @@ KernelTable& kernel_table(DeviceType type) {
         cpu::register_gemm_cpu(t);
         cpu::register_random_cpu(t);
         cpu::register_optimizer_cpu(t);
+        cpu::register_bias_activation_cpu(t);
         return t;
     }();
 #ifdef CKERAS_WITH_CUDA

@@ -12,7 +12,7 @@ namespace ckeras {
 
 // Positions in ParamGroup::slot that a step uses, in order (see the ParamGroup comment in kernels.h).
 // slots[i] passed to optimizer_apply holds exactly these, e.g. RMSprop(momentum=0, centered=True) -> {0, 2}.
-static std::vector<int> slot_positions(const OptimizerStep& s) {
+std::vector<int> optimizer_slot_positions(const OptimizerStep& s) {
     switch (s.kind) {
         case OptimizerKind::SGD: return s.momentum != 0 ? std::vector<int>{0} : std::vector<int>{};
         case OptimizerKind::Adam: return s.amsgrad ? std::vector<int>{0, 1, 2} : std::vector<int>{0, 1};
@@ -28,7 +28,7 @@ static std::vector<int> slot_positions(const OptimizerStep& s) {
     throw_error(ErrorKind::Value, "optimizer: unknown optimizer kind ", static_cast<int>(s.kind));
 }
 
-int optimizer_slot_count(const OptimizerStep& step) { return static_cast<int>(slot_positions(step).size()); }
+int optimizer_slot_count(const OptimizerStep& step) { return static_cast<int>(optimizer_slot_positions(step).size()); }
 
 static void check_clip_value(const char* name, double v) {
     CKERAS_CHECK(v >= 0, "optimizer_apply: ", name, " must be >= 0 (0 turns it off), got ", v);
@@ -65,6 +65,36 @@ static float global_clipnorm_scale(double sq_norm, double clipnorm) {
     return c * m + (norm - norm);
 }
 
+void check_clip_options(const OptimizerStep& step, const ClipOptions& clip) {
+    check_clip_value("clipnorm", clip.clipnorm);
+    check_clip_value("global_clipnorm", clip.global_clipnorm);
+    check_clip_value("clipvalue", clip.clipvalue);
+    check_clip_value("step.clip_value", step.clip_value);
+    const double clip_value = clip.clipvalue > 0 ? clip.clipvalue : step.clip_value;
+    CKERAS_CHECK((clip.clipnorm > 0) + (clip.global_clipnorm > 0) + (clip_value > 0) <= 1,
+                 "optimizer_apply: only one of clipnorm, global_clipnorm and clipvalue can be set, got clipnorm=",
+                 clip.clipnorm, ", global_clipnorm=", clip.global_clipnorm, ", clipvalue=", clip_value);
+}
+
+void optimizer_step_groups(OptimizerStep step, const ClipOptions& clip, ParamGroup* groups, int64_t count,
+                           Device device) {
+    if (count == 0) return;
+    // clip.clipvalue, when set, replaces step.clip_value; the kernel applies it elementwise.
+    if (clip.clipvalue > 0) step.clip_value = clip.clipvalue;
+    const KernelTable& table = kernel_table(device.type);
+    for (int64_t i = 0; i < count; ++i) groups[i].grad_scale = 1.f;
+    if (clip.clipnorm > 0) {
+        auto sq_norm = require_kernel(table.grad_sq_norm, "optimizer_apply", device);
+        for (int64_t i = 0; i < count; ++i)
+            groups[i].grad_scale = clipnorm_scale(sq_norm(&groups[i], 1), clip.clipnorm);
+    } else if (clip.global_clipnorm > 0) {
+        const double sq = require_kernel(table.grad_sq_norm, "optimizer_apply", device)(groups, count);
+        const float scale = global_clipnorm_scale(sq, clip.global_clipnorm);
+        for (int64_t i = 0; i < count; ++i) groups[i].grad_scale = scale;
+    }
+    require_kernel(table.optimizer_step, "optimizer_apply", device)(step, groups, count);
+}
+
 void optimizer_apply(OptimizerStep step, const ClipOptions& clip, const std::vector<Tensor>& params,
                      const std::vector<Tensor>& grads_in, const std::vector<std::vector<Tensor>>& slots,
                      const std::vector<bool>& decay) {
@@ -78,16 +108,8 @@ void optimizer_apply(OptimizerStep step, const ClipOptions& clip, const std::vec
     CKERAS_CHECK(step.step >= 1, "optimizer_apply: step (iterations + 1) must be >= 1, got ", step.step);
     CKERAS_CHECK(!(step.weight_decay < 0) && !std::isnan(step.weight_decay),
                  "optimizer_apply: weight_decay must be >= 0, got ", step.weight_decay);
-    check_clip_value("clipnorm", clip.clipnorm);
-    check_clip_value("global_clipnorm", clip.global_clipnorm);
-    check_clip_value("clipvalue", clip.clipvalue);
-    check_clip_value("step.clip_value", step.clip_value);
-    // clip.clipvalue, when set, replaces step.clip_value; the kernel applies it elementwise.
-    if (clip.clipvalue > 0) step.clip_value = clip.clipvalue;
-    CKERAS_CHECK((clip.clipnorm > 0) + (clip.global_clipnorm > 0) + (step.clip_value > 0) <= 1,
-                 "optimizer_apply: only one of clipnorm, global_clipnorm and clipvalue can be set, got clipnorm=",
-                 clip.clipnorm, ", global_clipnorm=", clip.global_clipnorm, ", clipvalue=", step.clip_value);
-    const std::vector<int> positions = slot_positions(step);
+    check_clip_options(step, clip);
+    const std::vector<int> positions = optimizer_slot_positions(step);
     if (count == 0) return;
 
     // Validate everything before touching any memory.
@@ -127,17 +149,7 @@ void optimizer_apply(OptimizerStep step, const ClipOptions& clip, const std::vec
         g.n = params[i].numel();
         g.decay = decay.empty() || decay[i];
     }
-    const Tensor& first = params[0];
-    if (clip.clipnorm > 0) {
-        auto sq_norm = CKERAS_KERNEL(first, grad_sq_norm, "optimizer_apply");
-        for (ParamGroup& g : groups) g.grad_scale = clipnorm_scale(sq_norm(&g, 1), clip.clipnorm);
-    } else if (clip.global_clipnorm > 0) {
-        const double sq = CKERAS_KERNEL(first, grad_sq_norm, "optimizer_apply")(groups.data(),
-                                                                                 static_cast<int64_t>(count));
-        const float scale = global_clipnorm_scale(sq, clip.global_clipnorm);
-        for (ParamGroup& g : groups) g.grad_scale = scale;
-    }
-    CKERAS_KERNEL(first, optimizer_step, "optimizer_apply")(step, groups.data(), static_cast<int64_t>(count));
+    optimizer_step_groups(step, clip, groups.data(), static_cast<int64_t>(count), params[0].device());
     for (size_t i = 0; i < count; ++i) {
         params[i].impl()->storage->version++;
         for (const Tensor& s : slots[i]) s.impl()->storage->version++;

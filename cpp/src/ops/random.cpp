@@ -58,9 +58,13 @@ Tensor dropout(const Tensor& x_in, double rate, uint64_t seed, uint64_t offset) 
     if (n)
         CKERAS_KERNEL(x, dropout, "dropout")(x.dtype(), out.data_ptr(), keep.data<bool>(), x.data_ptr(), n, rate,
                                              seed, offset);
-    record_fn(out, "DropoutBackward", {&x}, [keep, rate](const Tensor& g) {
-        Tensor scaled = div(g, scalar_like(1.0 - rate, g));
-        return std::vector<Tensor>{where(keep, scaled, scalar_like(0.0, g))};
+    record_fn(out, "DropoutBackward", {&x}, [keep, rate](const Tensor& g_in) {
+        Tensor g = contiguous(g_in);
+        Tensor dx = Tensor::empty(g.shape(), g.dtype(), g.device());
+        if (dx.numel())
+            CKERAS_KERNEL(g, dropout_backward, "dropout")(g.dtype(), dx.data_ptr(), g.data_ptr(), keep.data<bool>(),
+                                                          dx.numel(), rate);
+        return std::vector<Tensor>{dx};
     });
     return out;
 }

@@ -219,14 +219,9 @@ class Optimizer:
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
                           "`model.compile()`, did you forget to provide a `loss` argument?")
         iteration = int(self._iterations)
-        step = _core.OptimizerStep()
-        step.kind = self._kind
+        step, clip = self._step_config()
         step.learning_rate = self._current_learning_rate()
         step.step = iteration + 1
-        step.weight_decay = float(self.weight_decay or 0.0)
-        self._fill_step(step)
-        clip = _core.ClipOptions(clipnorm=_positive(self.clipnorm), global_clipnorm=_positive(self.global_clipnorm),
-                                 clipvalue=_positive(self.clipvalue))
         params, tensors, slots, decay = [], [], [], []
         for g, v in pairs:
             p = _tensor(v)
@@ -246,6 +241,17 @@ class Optimizer:
             if getattr(v, "constraint", None) is not None:
                 v.assign(v.constraint(v))
         self._iterations.assign(iteration + 1)
+
+    def _step_config(self):
+        """The engine's `(OptimizerStep, ClipOptions)` for this optimizer, learning rate and step left unset
+        (also read by the trainer's captured step, `trainers/train_plan.py`)."""
+        step = _core.OptimizerStep()
+        step.kind = self._kind
+        step.weight_decay = float(self.weight_decay or 0.0)
+        self._fill_step(step)
+        clip = _core.ClipOptions(clipnorm=_positive(self.clipnorm), global_clipnorm=_positive(self.global_clipnorm),
+                                 clipvalue=_positive(self.clipvalue))
+        return step, clip
 
     def scale_loss(self, loss):
         """`loss * loss_scale_factor` when a factor is set, else `loss`."""

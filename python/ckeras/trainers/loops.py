@@ -37,6 +37,12 @@ def _is_bad_loss(logs):
     return isinstance(loss, float) and not math.isfinite(loss)
 
 
+def _warn_bad_loss(step, loss):
+    warnings.warn(f"NaN or Inf loss encountered at batch {step} (loss={loss}); training continues. Pass "
+                  "`callbacks=[keras.callbacks.TerminateOnNaN()]` to `fit()` to stop training when this happens.",
+                  RuntimeWarning, stacklevel=4)
+
+
 def _should_eval(epoch, validation_freq):
     epoch += 1  # validation_freq counts epochs from 1
     if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
@@ -78,29 +84,36 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                                  epochs=epochs, steps=iterator.num_batches, model=model)
     model.stop_training = False
     object.__setattr__(model, "_step_variables_cache", None)  # layers may have been (un)frozen since the last fit
-    train_function = model.make_train_function()
     eval_iterator = None
     training_logs = {}
     nan_warned = False
     callbacks.on_train_begin()
     initial_epoch = model._initial_epoch or initial_epoch  # set by a callback (BackupAndRestore) in on_train_begin
     object.__setattr__(model, "_initial_epoch", None)  # ...for this fit only
+    # The captured C++ step when the model allows it (train_plan.py), else the eager train_step.
+    from ckeras.trainers import train_plan  # lazy: it imports the layers, which import ckeras.utils
+    plan = train_plan.prepare(model, iterator, callbacks) if epochs > initial_epoch else None
+    train_function = plan.train_function if plan is not None else model.make_train_function()
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
         logs = {}
-        with contextlib.closing(iterator.enumerate_epoch()) as batches:
-            for step, data in batches:
-                callbacks.on_train_batch_begin(step)
-                logs = _pythonify_logs(train_function(data))
-                callbacks.on_train_batch_end(step, logs)
-                if not nan_warned and _is_bad_loss(logs):
-                    nan_warned = True
-                    warnings.warn(f"NaN or Inf loss encountered at batch {step} (loss={logs['loss']}); training "
-                                  "continues. Pass `callbacks=[keras.callbacks.TerminateOnNaN()]` to `fit()` to "
-                                  "stop training when this happens.", RuntimeWarning, stacklevel=3)
-                if model.stop_training:
-                    break
+        if plan is not None and plan.whole_epoch:
+            logs, bad_step, bad_loss = plan.run_epoch()
+            if not nan_warned and bad_step >= 0:
+                nan_warned = True
+                _warn_bad_loss(bad_step, bad_loss)
+        else:
+            with contextlib.closing(iterator.enumerate_epoch()) as batches:
+                for step, data in batches:
+                    callbacks.on_train_batch_begin(step)
+                    logs = _pythonify_logs(train_function(data))
+                    callbacks.on_train_batch_end(step, logs)
+                    if not nan_warned and _is_bad_loss(logs):
+                        nan_warned = True
+                        _warn_bad_loss(step, logs["loss"])
+                    if model.stop_training:
+                        break
         if iterator.ran_out:
             break  # the source was already exhausted: no epoch to report
         epoch_logs = _pythonify_logs(model._get_metrics_result_or_logs(logs))

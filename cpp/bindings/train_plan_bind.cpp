@@ -1,0 +1,87 @@
+// Bindings for TrainPlan (ckeras/train_plan.h): the plan description structs and the plan itself. The trainer
+// (python/ckeras/trainers/train_plan.py) builds it from a model; the GIL is released while steps run, and
+// run_epoch polls for Ctrl-C between batches (KeyboardInterrupt).
+#include "bind_common.h"
+
+#include "ckeras/train_plan.h"
+
+namespace ckeras::bind {
+
+using Release = py::call_guard<py::gil_scoped_release>;
+
+void bind_train_plan(py::module_& m) {
+    py::enum_<PlanActivation>(m, "PlanActivation")
+        .value("Linear", PlanActivation::Linear)
+        .value("Relu", PlanActivation::Relu)
+        .value("Sigmoid", PlanActivation::Sigmoid)
+        .value("Tanh", PlanActivation::Tanh)
+        .value("Softmax", PlanActivation::Softmax);
+    py::enum_<PlanLoss>(m, "PlanLoss")
+        .value("CategoricalCrossentropy", PlanLoss::CategoricalCrossentropy)
+        .value("SparseCategoricalCrossentropy", PlanLoss::SparseCategoricalCrossentropy)
+        .value("BinaryCrossentropy", PlanLoss::BinaryCrossentropy)
+        .value("MeanSquaredError", PlanLoss::MeanSquaredError);
+    py::enum_<PlanMetric>(m, "PlanMetric")
+        .value("CategoricalAccuracy", PlanMetric::CategoricalAccuracy)
+        .value("SparseCategoricalAccuracy", PlanMetric::SparseCategoricalAccuracy)
+        .value("BinaryAccuracy", PlanMetric::BinaryAccuracy);
+
+    py::class_<PlanStage>(m, "PlanStage")
+        .def_static("dense", [](const Tensor& kernel, std::optional<Tensor> bias, PlanActivation activation,
+                                bool train_kernel, bool train_bias) {
+            PlanStage s;
+            s.kind = PlanStage::Kind::Dense;
+            s.kernel = kernel;
+            if (bias) s.bias = *bias;
+            s.activation = activation;
+            s.train_kernel = train_kernel;
+            s.train_bias = train_bias;
+            return s;
+        }, py::arg("kernel"), py::arg("bias"), py::arg("activation"), py::arg("train_kernel") = true,
+           py::arg("train_bias") = true)
+        .def_static("dropout", [](double rate, const Tensor& seed_state) {
+            PlanStage s;
+            s.kind = PlanStage::Kind::Dropout;
+            s.rate = rate;
+            s.seed_state = seed_state;
+            return s;
+        }, py::arg("rate"), py::arg("seed_state"));
+
+    py::class_<PlanLossSpec>(m, "PlanLossSpec")
+        .def(py::init([](PlanLoss kind, bool from_logits) { return PlanLossSpec{kind, from_logits}; }),
+             py::arg("kind"), py::arg("from_logits") = false);
+    py::class_<PlanMetricSpec>(m, "PlanMetricSpec")
+        .def(py::init([](PlanMetric kind, const Tensor& total, const Tensor& count, double threshold) {
+            return PlanMetricSpec{kind, threshold, total, count};
+        }), py::arg("kind"), py::arg("total"), py::arg("count"), py::arg("threshold") = 0.5);
+    py::class_<PlanOptimizer>(m, "PlanOptimizer")
+        .def(py::init([](const OptimizerStep& step, const ClipOptions& clip, const Tensor& iterations,
+                         const Tensor& learning_rate, std::vector<std::vector<Tensor>> slots, std::vector<bool> decay) {
+            return PlanOptimizer{step, clip, iterations, learning_rate, std::move(slots), std::move(decay)};
+        }), py::arg("step"), py::arg("clip"), py::arg("iterations"), py::arg("learning_rate"), py::arg("slots"),
+            py::arg("decay") = std::vector<bool>{});
+    py::class_<PlanEpochResult>(m, "PlanEpochResult")
+        .def_readonly("loss_total", &PlanEpochResult::loss_total)
+        .def_readonly("loss_count", &PlanEpochResult::loss_count)
+        .def_readonly("steps", &PlanEpochResult::steps)
+        .def_readonly("first_bad_step", &PlanEpochResult::first_bad_step)
+        .def_readonly("first_bad_loss", &PlanEpochResult::first_bad_loss);
+
+    py::class_<TrainPlan>(m, "TrainPlan")
+        .def(py::init<std::vector<PlanStage>, PlanLossSpec, std::vector<PlanMetricSpec>, PlanOptimizer, int64_t>(),
+             py::arg("stages"), py::arg("loss"), py::arg("metrics"), py::arg("optimizer"), py::arg("batch_size"))
+        .def("step", &TrainPlan::step, py::arg("x"), py::arg("y"), Release())
+        .def("run_epoch", [](TrainPlan& plan, const Tensor& x, const Tensor& y, int64_t batch_size,
+                             std::optional<Tensor> permutation, double loss_total, double loss_count) {
+            py::gil_scoped_release nogil;
+            return plan.run_epoch(x, y, batch_size, permutation ? *permutation : Tensor(), loss_total, loss_count);
+        }, py::arg("x"), py::arg("y"), py::arg("batch_size"), py::arg("permutation") = py::none(),
+           py::arg("loss_total") = 0.0, py::arg("loss_count") = 0.0)
+        .def("epoch_progress", &TrainPlan::epoch_progress)
+        .def("params", &TrainPlan::params)
+        .def("grads", &TrainPlan::grads)
+        .def("last_output", &TrainPlan::last_output)
+        .def_property_readonly("capacity", &TrainPlan::capacity);
+}
+
+}  // namespace ckeras::bind

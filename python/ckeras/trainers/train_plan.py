@@ -1,0 +1,109 @@
+"""`fit` through the captured training step, `_core.TrainPlan` (issue 5, "Speed").
+
+When the model is a chain of Dense/Dropout layers (see `train_plan_spec`) trained on in-memory arrays without
+sample weights, `fit` hands each batch to the plan: one C++ call per step (forward, loss, metrics, backward,
+one optimizer update), with the existing loop and callbacks around it. When only the default callbacks listen
+(History, and a silent ProgbarLogger), a whole epoch (batch gather, steps, running loss) is one C++ call.
+
+The plan trains the model's own variables, optimizer slots, iteration counter and metric state, with the eager
+step's kernels in the eager step's order: weights, optimizer state and History match eager training bitwise.
+Set the environment variable CKERAS_TRAIN_PLAN=0 to train eagerly (for A/B comparisons and debugging).
+`model._train_plan_status` says which path the last `fit` took ("epoch", "step", or "eager: <reason>").
+"""
+import os
+
+import numpy as np
+
+from ckeras import _core
+from ckeras.callbacks.history import History
+from ckeras.callbacks.progbar_logger import ProgbarLogger
+from ckeras.trainers import _nest
+from ckeras.trainers.data_adapter import ArrayDataAdapter
+from ckeras.trainers.train_plan_spec import Ineligible, describe
+
+
+def enabled():
+    """False when the environment variable CKERAS_TRAIN_PLAN is "0"."""
+    return os.environ.get("CKERAS_TRAIN_PLAN", "1").strip() != "0"
+
+
+def _set_status(model, status):
+    object.__setattr__(model, "_train_plan_status", status)
+
+
+def _quiet_callbacks(callbacks):
+    """Only History and a silent progress bar: nothing needs per-batch logs."""
+    verbose = (getattr(callbacks, "params", None) or {}).get("verbose", 1)
+    return all(type(c) is History or (type(c) is ProgbarLogger and verbose == 0) for c in callbacks.callbacks)
+
+
+class FitPlan:
+    """A TrainPlan bound to one `fit` call: its converted data and whether whole epochs run in C++.
+
+    Args:
+        model: The compiled model the plan trains.
+        plan: The `_core.TrainPlan`.
+        x, y: The training data as the plan reads it (float32 (n, features); targets from `describe`).
+        adapter: The ArrayDataAdapter of the fit (batch size, shuffle mode).
+        whole_epoch: Whether `run_epoch` may replace the batch loop.
+    """
+
+    def __init__(self, model, plan, x, y, adapter, whole_epoch):
+        self.model, self.plan, self.x, self.y = model, plan, x, y
+        self.batch_size, self.shuffle = adapter.batch_size, adapter.shuffle
+        self.whole_epoch = whole_epoch
+
+    def train_function(self, data):
+        """The per-batch path: what `train_step` returns, computed by one `TrainPlan.step` call."""
+        x, y = data[0], data[1]
+        loss = self.plan.step(x, y)
+        self.model._loss_tracker.update_state(loss, sample_weight=x.shape[0])
+        return self.model.get_metrics_result()
+
+    def run_epoch(self):
+        """One epoch in C++: batches in the order the array adapter would draw them (the same NumPy
+        permutation call when shuffling). Returns `(logs, first_bad_step, first_bad_loss)`."""
+        n = self.x.shape[0]
+        perm = _core.convert_to_tensor(np.random.permutation(n).astype(np.int64)) if self.shuffle else None
+        tracker = self.model._loss_tracker
+        try:
+            r = self.plan.run_epoch(self.x, self.y, self.batch_size, perm, tracker._total, tracker._count)
+        except BaseException:  # Ctrl-C, a bad label: the finished steps stay applied and counted, as eagerly
+            r = self.plan.epoch_progress()
+            tracker._total, tracker._count = r.loss_total, r.loss_count
+            raise
+        tracker._total, tracker._count = r.loss_total, r.loss_count
+        return self.model.get_metrics_result(), r.first_bad_step, r.first_bad_loss
+
+
+def prepare(model, iterator, callbacks):
+    """A FitPlan for this `fit`, or None when the eager step must run (the reason is kept in
+    `model._train_plan_status`). Builds what the first eager step would build (model, compiled loss and
+    metrics, optimizer slots) and converts the adapter's arrays once (inputs flattened, targets cast)."""
+    if not enabled():
+        _set_status(model, "eager: CKERAS_TRAIN_PLAN=0")
+        return None
+    try:
+        adapter = iterator.data_adapter
+        if type(adapter) is not ArrayDataAdapter:
+            raise Ineligible("the data is not in-memory arrays")
+        data = adapter._data
+        if len(data) != 2 or _nest.is_nested(data[0]) or _nest.is_nested(data[1]):
+            raise Ineligible("sample weights, class weights, or several inputs or targets")
+        x, y = data
+        if x.dtype != "float32" or x.ndim < 2:
+            raise Ineligible(f"inputs of dtype {x.dtype} and rank {x.ndim}")
+        stages, loss, metric_specs, optimizer, targets = describe(model, tuple(x.shape), y)
+        x2 = _core.contiguous(_core.reshape(x, [x.shape[0], -1]))
+        try:
+            plan = _core.TrainPlan(stages, loss, metric_specs, optimizer, max(1, min(adapter.batch_size, len(x2))))
+        except ValueError as e:  # a case describe() let through; the eager step handles it
+            raise Ineligible(f"TrainPlan refused it: {e}") from None
+    except Ineligible as e:
+        _set_status(model, f"eager: {e}")
+        return None
+    adapter._data = (x2, targets)  # the per-batch path slices these
+    whole_epoch = (adapter.shuffle in (True, False) and iterator.steps_per_epoch is None
+                   and _quiet_callbacks(callbacks))
+    _set_status(model, "epoch" if whole_epoch else "step")
+    return FitPlan(model, plan, x2, targets, adapter, whole_epoch)
