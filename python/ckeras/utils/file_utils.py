@@ -5,14 +5,9 @@ Writes are atomic: the download goes to a temporary file beside the target, is c
 expected hash, and only then renamed into place, so the cache never holds a half-written file.
 """
 import hashlib
-import http.client
 import os
 import shutil
-import tarfile
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 import zipfile
 
 from ckeras import config
@@ -64,6 +59,9 @@ def _cache_dir(cache_dir, cache_subdir):
 
 
 def _download(origin, target):
+    import http.client  # network modules load on first download, not with `import ckeras` (~30 ms)
+    import urllib.error
+    import urllib.request
     """Streams `origin` into a temporary file beside `target`; returns the temporary path."""
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=os.path.basename(target) + ".",
                                suffix=".part")
@@ -101,6 +99,7 @@ def _safe_member(name, dest):
 
 
 def _extract(archive, dest, archive_format):
+    import tarfile
     """Extracts a tar or zip archive into `dest` (built in a temporary folder, then renamed)."""
     formats = ["tar", "zip"] if archive_format == "auto" else (
         [] if archive_format is None else [archive_format] if isinstance(archive_format, str)
@@ -164,13 +163,14 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         ValueError: on a hash mismatch (the bad file is deleted) or a bad argument.
         ConnectionError: when the download fails.
     """
+    from urllib.parse import urlsplit
     if origin is None:
         raise ValueError('Please specify the "origin" argument (URL of the file to download).')
     if md5_hash is not None and file_hash is None:
         file_hash, hash_algorithm = md5_hash, "md5"
     if file_hash is not None:
         _resolve_hasher(hash_algorithm, file_hash)  # validates `hash_algorithm`
-    fname = os.fspath(fname) if fname else os.path.basename(urllib.parse.urlsplit(origin).path)
+    fname = os.fspath(fname) if fname else os.path.basename(urlsplit(origin).path)
     if not fname:
         raise ValueError(f"Can't parse the file name from the origin provided: '{origin}'. "
                          "Please specify the `fname` argument.")
