@@ -233,8 +233,11 @@ struct Chunk {
     int64_t group, begin, end;
 };
 
-std::vector<Chunk> make_chunks(const ParamGroup* groups, int64_t count, int64_t size, int64_t* total) {
-    std::vector<Chunk> chunks;
+// The chunks of `size` elements covering every group, in a per-thread vector reused across calls (an
+// optimizer step runs every training step: no allocation once it has grown).
+const std::vector<Chunk>& make_chunks(const ParamGroup* groups, int64_t count, int64_t size, int64_t* total) {
+    thread_local std::vector<Chunk> chunks;
+    chunks.clear();
     *total = 0;
     for (int64_t gi = 0; gi < count; ++gi) {
         for (int64_t b = 0; b < groups[gi].n; b += size)
@@ -248,7 +251,7 @@ void optimizer_step_cpu(const OptimizerStep& step, ParamGroup* groups, int64_t c
     const Scalars c = make_scalars(step);
     for (int64_t gi = 0; gi < count; ++gi) check_group(step, groups[gi], gi);
     int64_t total = 0;
-    const std::vector<Chunk> chunks = make_chunks(groups, count, kElementwiseGrain, &total);
+    const std::vector<Chunk>& chunks = make_chunks(groups, count, kElementwiseGrain, &total);
     // Elements are independent, so any split gives the same bits; parallelize only when it pays.
     const int64_t grain = total > kElementwiseGrain ? 1 : static_cast<int64_t>(chunks.size());
     parallel_for(static_cast<int64_t>(chunks.size()), grain, [&](int64_t cb, int64_t ce) {
@@ -262,7 +265,7 @@ void optimizer_step_cpu(const OptimizerStep& step, ParamGroup* groups, int64_t c
 double grad_sq_norm_cpu(const ParamGroup* groups, int64_t count) {
     constexpr int64_t kBlock = 1 << 14;
     int64_t total = 0;
-    const std::vector<Chunk> chunks = make_chunks(groups, count, kBlock, &total);
+    const std::vector<Chunk>& chunks = make_chunks(groups, count, kBlock, &total);
     std::vector<double> partial(chunks.size(), 0.0);
     const int64_t grain = total > kElementwiseGrain ? 1 : static_cast<int64_t>(chunks.size());
     parallel_for(static_cast<int64_t>(chunks.size()), grain, [&](int64_t cb, int64_t ce) {

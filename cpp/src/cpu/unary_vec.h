@@ -43,9 +43,7 @@ inline UnaryVecLevel unary_vec_level() {
 inline bool unary_vec_f32(UnaryVecLevel level, UnaryOp op, float* out, const float* inp, int64_t n, float alpha,
                           float beta) {
     switch (level) {
-#if defined(__x86_64__) || defined(__i386__)
         case UnaryVecLevel::Avx512: return avx512::unary_f32(op, out, inp, n, alpha, beta);
-#endif
         case UnaryVecLevel::Avx2: return avx2::unary_f32(op, out, inp, n, alpha, beta);
         default: return generic::unary_f32(op, out, inp, n, alpha, beta);
     }
@@ -53,9 +51,7 @@ inline bool unary_vec_f32(UnaryVecLevel level, UnaryOp op, float* out, const flo
 inline bool unary_backward_vec_f32(UnaryVecLevel level, UnaryOp op, float* dinp, const float* dout,
                                    const float* inp, const float* out, int64_t n, float alpha, float beta) {
     switch (level) {
-#if defined(__x86_64__) || defined(__i386__)
         case UnaryVecLevel::Avx512: return avx512::unary_backward_f32(op, dinp, dout, inp, out, n, alpha, beta);
-#endif
         case UnaryVecLevel::Avx2: return avx2::unary_backward_f32(op, dinp, dout, inp, out, n, alpha, beta);
         default: return generic::unary_backward_f32(op, dinp, dout, inp, out, n, alpha, beta);
     }

@@ -89,10 +89,14 @@ inline float exp_reduce(float x, float& n, uint32_t& kbits) {
     return r - n * kLn2Lo;
 }
 
-template <bool kHasLo>
+// kClamp = false leaves out the clamp: for hi outside [-126, 89] the parts are then garbage (bit
+// arithmetic only, no UB), for callers that replace those results anyway.
+template <bool kHasLo, bool kClamp = true>
 inline ExpParts exp_parts_impl(float hi, float lo) {
-    const bool below = hi < -126.f, above = hi > 89.f;  // both compares on the input: a shorter chain
-    hi = sel(above, 89.f, sel(below, -126.f, hi));
+    if (kClamp) {
+        const bool below = hi < -126.f, above = hi > 89.f;  // both compares on the input: a shorter chain
+        hi = sel(above, 89.f, sel(below, -126.f, hi));
+    }
     float n;
     uint32_t kbits;
     float r = exp_reduce(hi, n, kbits);
@@ -107,17 +111,11 @@ inline float exp_value(const ExpParts& e) { return ((1.f + e.em1) * e.s1) * e.s2
 // m * exp: the sign is m's also when the product underflows (m + m em1 would turn -0 into +0).
 inline float exp_times(const ExpParts& e, float m) { return with_sign(((m + m * e.em1) * e.s1) * e.s2, m); }
 
-// exp without the input clamp on the critical path: out-of-range inputs compute garbage parts (bit
-// arithmetic only, no UB) that the final selects replace, in parallel with the core. Same results as
-// exp_value(exp_parts(x)): above 89 that gives +inf, below -126 +0, and NaN stays NaN.
+// exp without the input clamp on the critical path: out-of-range inputs compute garbage parts that the
+// final selects replace, in parallel with the core. Same results as exp_value(exp_parts(x)): above 89
+// that gives +inf, below -126 +0, and NaN stays NaN.
 inline float vexp(float x) {
-    float n;
-    uint32_t kbits;
-    const float em1 = expm1_poly(exp_reduce(x, n, kbits));
-    const int32_t k = static_cast<int32_t>(kbits);
-    const int32_t k1 = k >> 1, k2 = k - k1;
-    const float s1 = u2f(static_cast<uint32_t>(k1 + 127) << 23), s2 = u2f(static_cast<uint32_t>(k2 + 127) << 23);
-    const float y = ((1.f + em1) * s1) * s2;
+    const float y = exp_value(exp_parts_impl<false, false>(x, 0.f));
     return sel(x > 89.f, kInf, sel(x < -126.f, 0.f, y));
 }
 

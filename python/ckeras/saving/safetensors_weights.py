@@ -6,7 +6,7 @@ and assigns nothing unless all of it fits."""
 import numpy as np
 
 from ckeras.saving import safetensors_io
-from ckeras.saving.object_state import own_variables, walk
+from ckeras.saving.object_state import _var_path, own_variables, walk
 
 
 def _named_variables(model):
@@ -16,7 +16,7 @@ def _named_variables(model):
         if isinstance(obj, Optimizer):
             continue
         for i, v in enumerate(own_variables(obj)):
-            named.append((f"{path}/vars/{i}" if path else f"vars/{i}", v))
+            named.append((_var_path(path, i), v))
     return named
 
 
