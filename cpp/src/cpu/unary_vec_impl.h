@@ -37,6 +37,26 @@ inline void map3(float* out, const float* a, const float* b, const float* c, int
     for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
 }
 
+// out[i] = fast(x[i]) block by block where every x of the block passes ok (an int 0/1), else exact
+// for the whole block: the common case runs the short formula, rare inputs (huge, inf, NaN) the full
+// one. The check is a separate read-only pass, so out may alias x.
+template <class Ok, class Fast, class Exact>
+inline void map1_split(float* out, const float* x, int64_t n, Ok ok, Fast fast, Exact exact) {
+    constexpr int64_t kBlock = 256;
+    for (int64_t s = 0; s < n; s += kBlock) {
+        const int64_t len = n - s < kBlock ? n - s : kBlock;
+        int all_ok = 1;
+#if defined(_OPENMP)
+#pragma omp simd reduction(& : all_ok)
+#endif
+        for (int64_t i = 0; i < len; ++i) all_ok &= ok(x[s + i]);
+        if (all_ok)
+            map1(out + s, x + s, len, fast);
+        else
+            map1(out + s, x + s, len, exact);
+    }
+}
+
 // std::pow(x, a) for the exponents handled here (0, ±1, 2, 3, 0.5); false otherwise.
 inline bool pow_scalar(float* out, const float* x, int64_t n, float a) {
     if (a == 0.f) { map1(out, x, n, [](float) { return 1.f; }); return true; }
@@ -67,7 +87,10 @@ bool unary_f32(UnaryOp op, float* out, const float* inp, int64_t n, float alpha,
 #else
         case UnaryOp::Sqrt: case UnaryOp::Rsqrt: return false;
 #endif
-        case UnaryOp::Exp: map1(out, inp, n, [](float x) { return vexp(x); }); return true;
+        case UnaryOp::Exp:
+            map1_split(out, inp, n, [](float x) { return exp_normal_ok(x); }, [](float x) { return vexp_normal(x); },
+                       [](float x) { return vexp(x); });
+            return true;
         case UnaryOp::Log: map1(out, inp, n, [](float x) { return vlog(x); }); return true;
         case UnaryOp::Log1p: map1(out, inp, n, [](float x) { return vlog1p(x); }); return true;
         case UnaryOp::Sign:
@@ -84,7 +107,10 @@ bool unary_f32(UnaryOp op, float* out, const float* inp, int64_t n, float alpha,
         case UnaryOp::GeluExact: map1(out, inp, n, [](float x) { return vgelu_exact(x); }); return true;
         case UnaryOp::GeluTanh: map1(out, inp, n, [](float x) { return vgelu_tanh(x); }); return true;
         case UnaryOp::Silu: map1(out, inp, n, [](float x) { return vsilu(x); }); return true;
-        case UnaryOp::Sigmoid: map1(out, inp, n, [](float x) { return vsigmoid(x); }); return true;
+        case UnaryOp::Sigmoid:
+            map1_split(out, inp, n, [](float x) { return exp_normal_ok(x); }, [](float x) { return vsigmoid_normal(x); },
+                       [](float x) { return vsigmoid(x); });
+            return true;
         case UnaryOp::HardSigmoid: map1(out, inp, n, [](float x) { return vhard_sigmoid(x); }); return true;
         case UnaryOp::Tanh: map1(out, inp, n, [](float x) { return vtanh(x); }); return true;
         case UnaryOp::Softplus: map1(out, inp, n, [](float x) { return vsoftplus(x); }); return true;

@@ -119,6 +119,19 @@ inline float vexp(float x) {
     return sel(x > 89.f, kInf, sel(x < -126.f, 0.f, y));
 }
 
+// exp for |x| <= kExpNormalLimit, where the result is a normal float: 2^k goes straight into the
+// exponent field of 1 + expm1(r) (in [0.7, 1.42], so k in [-124, 124] keeps it normal). The same bits
+// as vexp there, in about half the instructions; callers check the range and fall back to vexp.
+constexpr float kExpNormalLimit = 86.f;
+inline float vexp_normal(float x) {
+    float n;
+    uint32_t kbits;
+    const float p = 1.f + expm1_poly(exp_reduce(x, n, kbits));
+    return u2f(f2u(p) + (kbits << 23));
+}
+// 1 when vexp_normal(x) is exact-equivalent to vexp(x); 0 for |x| > the limit, ±inf and NaN.
+inline int exp_normal_ok(float x) { return static_cast<int>(vabs(x) <= kExpNormalLimit); }
+
 inline float vexpm1(float x) {
     // expm1(x) = 2^k (expm1(r) + 1) - 1 = 2 (2^(k-1) expm1(r) + (2^(k-1) - 1/2)); 2^(k-1) stays a
     // normal float for x in [-80, 89], and below -80 expm1 is -1 in float anyway.
@@ -195,8 +208,9 @@ inline float vtanh(float x) {
     p = p * s + 1.333254427e-01f;
     p = p * s - 3.333331645e-01f;
     const float small = a + (a * s) * p;
-    const float e = exp_value(exp_parts(-2.f * sel(a > 10.f, 10.f, a)));
-    return with_sign(sel(a < 0.55f, small, (1.f - e) / (1.f + e)), x);  // with_sign also keeps -0
+    const float e = vexp_normal(-2.f * sel(a > 10.f, 10.f, a));
+    // NaN fails a >= 0.55 and takes small (NaN), as the clamp above does not pass it through.
+    return with_sign(sel(a >= 0.55f, (1.f - e) / (1.f + e), small), x);  // with_sign also keeps -0
 }
 
 // m / (1 + e) for e in [0, 1]. 1 + e = d + dl exactly (Fast2Sum, as 1 >= e), and the quotient takes
@@ -223,12 +237,13 @@ inline float sigmoid_times(float x, float m) {
     const float y = sel(x >= 0.f, q, exp_times(ep, q));
     return sel(x < -126.f, m * 0.f, y);  // sigmoid underflowed to 0 (keeps -inf * 0 = NaN)
 }
-// sigmoid(x) = num/(1 + e), num = 1 for x >= 0 and e below; where e is denormal the quotient is e
-// itself, already rounded once, so no scale folding is needed.
-inline float vsigmoid(float x) {
-    const float e = vexp(-vabs(x));
-    return div_one_plus(sel(x >= 0.f, 1.f, e), e);
-}
+// sigmoid(x) = num/(1 + e), num = 1 for x >= 0 and e below, e = exp(-|x|): one division, no
+// compensation (the rounding of 1 + e costs at most half an ulp of the result, within budget). Where e
+// is denormal the quotient is e itself, already rounded once.
+inline float sigmoid_from_exp(float x, float e) { return sel(x >= 0.f, 1.f, e) / (1.f + e); }
+inline float vsigmoid(float x) { return sigmoid_from_exp(x, vexp(-vabs(x))); }
+// vsigmoid for |x| <= kExpNormalLimit (exp_normal_ok), the same bits.
+inline float vsigmoid_normal(float x) { return sigmoid_from_exp(x, vexp_normal(-vabs(x))); }
 
 // log1p(exp(-|x|)) + max(x, 0), as the reference writes it.
 inline float vsoftplus(float x) { return vlog1p(vexp(-vabs(x))) + sel(x > 0.f, x, 0.f); }
