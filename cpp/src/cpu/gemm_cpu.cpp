@@ -271,7 +271,7 @@ void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, con
     if (!ok) throw_error(ErrorKind::Memory, "gemm: cannot allocate packing buffers");
 }
 
-constexpr Blocking kAvx2Blocking{144, 256, 2048};
+constexpr Blocking kAvx2Blocking{144, 400, 2048};
 constexpr Blocking kGenericBlocking{96, 256, 2048};
 // Not tuned on a machine (none with AVX-512 was at hand): a (192, 32) B micro-panel fills 24 KiB of L1
 // and a (144, 192) A block 108 KiB of L2.
