@@ -397,11 +397,15 @@ TEST(Optimizer, GradSqNormMatchesReference) {
 }
 
 TEST(Optimizer, IndependentOfThreadCount) {
-    const int64_t n = 100003;
-    std::vector<float> w0(n), g(n);
+    // Several groups, so that the threads' equal element ranges cut across group boundaries.
+    const std::vector<int64_t> sizes = {100003, 7, 1, 40000, 128};
+    std::vector<std::vector<float>> w0, g;
     std::mt19937 rng(3);
     std::uniform_real_distribution<float> unif(-1.f, 1.f);
-    for (int64_t i = 0; i < n; ++i) { w0[i] = unif(rng); g[i] = unif(rng); }
+    for (int64_t n : sizes) {
+        w0.emplace_back(n), g.emplace_back(n);
+        for (int64_t i = 0; i < n; ++i) { w0.back()[i] = unif(rng); g.back()[i] = unif(rng); }
+    }
 #ifdef _OPENMP
     const int saved = omp_get_max_threads();
 #endif
@@ -411,16 +415,26 @@ TEST(Optimizer, IndependentOfThreadCount) {
 #else
         (void)threads;
 #endif
-        std::vector<float> w = w0, m(n, 0.f), v(n, 0.f);
-        ParamGroup p = group(w.data(), g.data(), n, m.data(), v.data());
+        std::vector<std::vector<float>> w = w0, m, v;
+        std::vector<ParamGroup> groups;
+        for (size_t k = 0; k < sizes.size(); ++k) {
+            m.emplace_back(sizes[k], 0.f), v.emplace_back(sizes[k], 0.f);
+        }
+        for (size_t k = 0; k < sizes.size(); ++k)
+            groups.push_back(group(w[k].data(), g[k].data(), sizes[k], m[k].data(), v[k].data()));
         OptimizerStep s = make(OptimizerKind::Adam, 0.01);
         s.weight_decay = 0.004;
-        for (int t = 1; t <= 3; ++t) { s.step = t; table().optimizer_step(s, &p, 1); }
+        for (int t = 1; t <= 3; ++t) {
+            s.step = t;
+            table().optimizer_step(s, groups.data(), int64_t(groups.size()));
+        }
         return w;
     };
-    const std::vector<float> a = run(1), b = run(4);
+    const auto a = run(1), b = run(2), c = run(3);
 #ifdef _OPENMP
     omp_set_num_threads(saved);
 #endif
     EXPECT_EQ(a, b);
+    EXPECT_EQ(a, c);
+    EXPECT_NE(a, w0);  // the step did update
 }

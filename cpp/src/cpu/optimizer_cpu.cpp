@@ -247,16 +247,28 @@ const std::vector<Chunk>& make_chunks(const ParamGroup* groups, int64_t count, i
     return chunks;
 }
 
+// Threads pay from this many elements: the updates cost about a nanosecond each (Adam, RMSprop,
+// Adagrad: a square root and a division).
+constexpr int64_t kParallelMin = 1 << 15;
+
 void optimizer_step_cpu(const OptimizerStep& step, ParamGroup* groups, int64_t count) {
     const Scalars c = make_scalars(step);
-    for (int64_t gi = 0; gi < count; ++gi) check_group(step, groups[gi], gi);
     int64_t total = 0;
-    const std::vector<Chunk>& chunks = make_chunks(groups, count, kElementwiseGrain, &total);
-    // Elements are independent, so any split gives the same bits; parallelize only when it pays.
-    const int64_t grain = total > kElementwiseGrain ? 1 : static_cast<int64_t>(chunks.size());
-    parallel_for(static_cast<int64_t>(chunks.size()), grain, [&](int64_t cb, int64_t ce) {
-        for (int64_t k = cb; k < ce; ++k)
-            update_range(step, c, groups[chunks[k].group], chunks[k].begin, chunks[k].end);
+    for (int64_t gi = 0; gi < count; ++gi) {
+        check_group(step, groups[gi], gi);
+        total += std::max<int64_t>(groups[gi].n, 0);
+    }
+    // The elements of all groups in a row, [0, total), split into equal ranges, one per thread: one large
+    // kernel and a few small biases still split evenly. Elements are independent, so any split gives the
+    // same bits.
+    parallel_for(total, total >= kParallelMin ? kParallelMin / 2 : total, [&](int64_t b, int64_t e) {
+        int64_t offset = 0;
+        for (int64_t gi = 0; gi < count && offset < e; ++gi) {
+            const int64_t n = std::max<int64_t>(groups[gi].n, 0);
+            const int64_t lo = std::max(b, offset), hi = std::min(e, offset + n);
+            if (lo < hi) update_range(step, c, groups[gi], lo - offset, hi - offset);
+            offset += n;
+        }
     });
 }
 
