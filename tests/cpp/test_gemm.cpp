@@ -221,6 +221,24 @@ TEST(Gemm, AlphaBetaVariants) {
     }
 }
 
+// One and two rows (the AVX2 path's unpacked small-M kernel, and the others' tiles): every column
+// tail of its 64/32-wide blocks and 8-wide vectors, K = 1 up to E1's 784, transposes, alpha/beta, padding.
+TEST(Gemm, SmallRowCountsMatchReference) {
+    for (const char* level : kPaths) {
+        if (!path_available(level)) continue;
+        SimdPath path(level);
+        for (int64_t M : {1, 2, 3})
+            for (int64_t N : {1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 128, 130})
+                for (int64_t K : {1, 5, 784})
+                    for (int t = 0; t < 4; ++t) expect_matches_reference<float>({bool(t & 1), bool(t & 2), M, N, K});
+        for (int64_t M : {1, 2})
+            for (int t = 0; t < 4; ++t) {
+                expect_matches_reference<float>({bool(t & 1), bool(t & 2), M, 45, 300, -0.5, 2.0, 5});
+                expect_matches_reference<float>({bool(t & 1), bool(t & 2), M, 70, 33, 2.0, 1.0, 16});
+            }
+    }
+}
+
 TEST(Gemm, StridedViewsLeavePaddingUntouched) {
     for (const char* level : kPaths) {
         if (!path_available(level)) continue;

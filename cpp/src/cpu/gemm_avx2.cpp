@@ -65,7 +65,64 @@ void micro_rows(int64_t kc, const float* a, const float* b, int64_t bs, float* c
 #undef CKERAS_FMA_ROW
 #undef CKERAS_SPILL_ROW
 
+// ---- small M: one or two rows of C, straight from A and B (no packing) --------------------------
+// With R = 1 or 2 rows the 6x16 tile keeps only 2R accumulator chains busy, fewer than the FMA latency
+// needs; here each k step feeds 8 independent accumulators: R rows x (8 / R) column vectors of B's row k.
+template <int R, int V>
+inline void small_block(int64_t K, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb,
+                        float* c, int64_t ldc, __m256i tail, bool masked, float alpha, float beta) {
+    __m256 acc[R][V];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v) acc[r][v] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < K; ++k, b += ldb) {
+        __m256 bv[V];
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v) bv[v] = masked ? _mm256_maskload_ps(b + 8 * v, tail) : _mm256_loadu_ps(b + 8 * v);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const __m256 ar = _mm256_broadcast_ss(a + r * a_rs + k * a_cs);
+#pragma GCC unroll 8
+            for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
+        }
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v) {
+            float* cp = c + r * ldc + 8 * v;
+            __m256 out = _mm256_mul_ps(va, acc[r][v]);
+            if (beta != 0.f) out = _mm256_fmadd_ps(vb, masked ? _mm256_maskload_ps(cp, tail) : _mm256_loadu_ps(cp), out);
+            if (masked) _mm256_maskstore_ps(cp, tail, out);
+            else _mm256_storeu_ps(cp, out);
+        }
+}
+
+template <int R>
+void small_rows(int64_t N, int64_t K, float alpha, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
+                int64_t ldb, float beta, float* c, int64_t ldc) {
+    constexpr int V = 8 / R;
+    const __m256i all = _mm256_set1_epi32(-1);
+    int64_t j = 0;
+    for (; j + 8 * V <= N; j += 8 * V) small_block<R, V>(K, a, a_rs, a_cs, b + j, ldb, c + j, ldc, all, false, alpha, beta);
+    for (; j + 8 <= N; j += 8) small_block<R, 1>(K, a, a_rs, a_cs, b + j, ldb, c + j, ldc, all, false, alpha, beta);
+    if (j < N) {
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(N - j)), lane);
+        small_block<R, 1>(K, a, a_rs, a_cs, b + j, ldb, c + j, ldc, tail, true, alpha, beta);
+    }
+}
+
 }  // namespace
+
+void sgemm_small_m_avx2(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t a_rs, int64_t a_cs,
+                        const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+    int64_t i = 0;
+    for (; i + 2 <= M; i += 2) small_rows<2>(N, K, alpha, a + i * a_rs, a_rs, a_cs, b, ldb, beta, c + i * ldc, ldc);
+    if (i < M) small_rows<1>(N, K, alpha, a + i * a_rs, a_rs, a_cs, b, ldb, beta, c + i * ldc, ldc);
+}
 
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int mr,
                       int nr, float alpha, float beta) {

@@ -1,7 +1,8 @@
 // CPU GEMM (KernelTable::gemm): a BLIS/GotoBLAS-style packed, cache-blocked driver. op(A) is packed into
 // MR-row micro-panels and op(B) into NR-column micro-panels, so the four transpose combinations differ
 // only in the packing and all share one micro-kernel: AVX-512 12x32 (gemm_avx512.cpp) or AVX2+FMA 6x16
-// (gemm_avx2.cpp) when the CPU has it, else a portable one. Also the naive reference. No BLAS library is used.
+// (gemm_avx2.cpp) when the CPU has it, else a portable one; one or two rows of C against an untransposed B
+// skip packing (sgemm_small_m_avx2: single-sample inference). Also the naive reference. No BLAS library is used.
 #include "cpu/gemm_cpu.h"
 
 #include <algorithm>
@@ -286,10 +287,13 @@ void gemm_typed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
     if constexpr (std::is_same_v<T, float>) {
 #if defined(__x86_64__) || defined(__i386__)  // gemm_avx2.cpp and gemm_avx512.cpp are built for x86 only
         const char* level = cpu_simd_level();
-        if (std::strcmp(level, "avx512") == 0)
+        const bool avx512 = std::strcmp(level, "avx512") == 0, avx2 = std::strcmp(level, "avx2") == 0;
+        if ((avx2 || avx512) && M <= kAvx2SmallM && !tb)  // AVX-512 CPUs have AVX2+FMA too
+            return sgemm_small_m_avx2(M, N, K, alpha, A, ta ? 1 : lda, ta ? lda : 1, B, ldb, beta, C, ldc);
+        if (avx512)
             return gemm_packed<float, kAvx512MR, kAvx512NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
                                                             kAvx512Blocking, sgemm_micro_avx512);
-        if (std::strcmp(level, "avx2") == 0)
+        if (avx2)
             return gemm_packed<float, kAvx2MR, kAvx2NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
                                                         kAvx2Blocking, sgemm_micro_avx2);
 #endif

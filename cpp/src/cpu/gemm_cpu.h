@@ -44,6 +44,13 @@ inline void store_tile_row_edge(const float* row, float* c, int nr, float beta) 
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int mr,
                       int nr, float alpha, float beta);
 
+// C (M, N) = alpha * A (M, K) @ B (K, N) + beta * C for M <= 2 rows (any M works, two rows at a time),
+// without packing: A's element (i, k) at a[i * a_rs + k * a_cs], B row-major with row stride ldb. For
+// single-sample inference and other GEMV-like products, where the tiled kernel is latency-bound.
+void sgemm_small_m_avx2(int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t a_rs, int64_t a_cs,
+                        const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+constexpr int64_t kAvx2SmallM = 2;
+
 // ---- AVX-512 float32 micro-kernel (gemm_avx512.cpp, compiled with -mavx512f) ------------------
 // Call only when cpu_has_avx512(). The same contract with a 12x32 tile (a packed with stride 12).
 constexpr int kAvx512MR = 12, kAvx512NR = 32;
