@@ -124,8 +124,17 @@ static bool int32_range(const py::object& np, const py::object& arr) {
     return np.attr("min")(arr).cast<int64_t>() >= INT32_MIN && np.attr("max")(arr).cast<int64_t>() <= INT32_MAX;
 }
 
+// A plain numpy.ndarray (not a subclass): np.asarray would hand it back unchanged.
+static bool is_exact_ndarray(py::handle obj) {
+    return Py_TYPE(obj.ptr()) == reinterpret_cast<PyTypeObject*>(py::detail::npy_api::get().PyArray_Type_);
+}
+
 Tensor to_tensor(py::handle obj, const char* dtype) {
     Tensor t;
+    if (py::isinstance<Tensor>(obj) || is_exact_ndarray(obj)) {  // the common cases, without the lookups below
+        t = py::isinstance<Tensor>(obj) ? obj.cast<Tensor>() : from_numpy(py::reinterpret_borrow<py::array>(obj));
+        return dtype ? cast(t, dtype_from_name(dtype)) : t;
+    }
     py::object np = py::module_::import("numpy");
     // NumPy scalars keep their dtype (np.float64(1.5) is float64), like 0-d arrays.
     bool np_scalar = py::isinstance(obj, np.attr("generic"));
