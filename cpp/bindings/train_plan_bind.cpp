@@ -67,6 +67,16 @@ void bind_train_plan(py::module_& m) {
         .def_readonly("first_bad_step", &PlanEpochResult::first_bad_step)
         .def_readonly("first_bad_loss", &PlanEpochResult::first_bad_loss);
 
+    m.def("plan_forward", [](const std::vector<PlanStage>& stages, const Tensor& x) {
+        Tensor logits;
+        Tensor out;
+        {
+            py::gil_scoped_release nogil;
+            out = plan_forward(stages, x, &logits);
+        }
+        return py::make_tuple(out, logits.defined() ? py::cast(logits) : py::none());
+    }, py::arg("stages"), py::arg("x"));
+
     py::class_<TrainPlan>(m, "TrainPlan")
         .def(py::init<std::vector<PlanStage>, PlanLossSpec, std::vector<PlanMetricSpec>, PlanOptimizer, int64_t>(),
              py::arg("stages"), py::arg("loss"), py::arg("metrics"), py::arg("optimizer"), py::arg("batch_size"))

@@ -103,4 +103,9 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Inference through `stages` (Dropout stages are the identity): x (rows, in) float32 on the cpu -> the last
+// Dense stage's output, computed with the eager Dense call's kernels in its order (the same bits). When the
+// last stage ends in softmax or sigmoid and `logits` is given, it receives the pre-activation.
+Tensor plan_forward(const std::vector<PlanStage>& stages, const Tensor& x, Tensor* logits = nullptr);
+
 }  // namespace ckeras

@@ -1,6 +1,7 @@
 """`Model`: a Layer with training methods (from the trainer mixin when present), `summary()`, `layers`,
 `get_layer`. `Model(inputs, outputs)` returns a Functional model; subclasses define `call`."""
 from ckeras.layers.layer import Layer
+from ckeras.models import _inference_fast
 
 try:  # compile/fit/evaluate/predict come from the trainer mixin when it is installed
     from ckeras.trainers.trainer import Trainer
@@ -64,6 +65,16 @@ class Model(*_BASES):
         if Trainer is not None:
             Trainer.__init__(self)
         Layer.__init__(self, trainable=trainable, name=name, dtype=dtype)
+
+    def __call__(self, *args, **kwargs):
+        # Dense chains at inference: one C++ call with the eager bits (_inference_fast); else the layers.
+        out = _inference_fast.call(self, args, kwargs)
+        d = self.__dict__
+        if out is not None:
+            d["_call_path"] = "plan"
+            return out
+        d["_call_path"] = "layers"
+        return Layer.__call__(self, *args, **kwargs)
 
     def _lock_state(self):
         """Models stay unlocked: the trainer attaches its own state (optimizer, metrics) after build."""

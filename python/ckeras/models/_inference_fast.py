@@ -1,0 +1,166 @@
+"""`model(x)` for chains of Dense layers in one C++ call (issue 5, "Speed": single-sample latency).
+
+A top-level inference call of a Sequential or single-chain Functional model made of Dense, Dropout, Flatten,
+Reshape and Input layers, on one float32 array, runs `_core.plan_forward`: the kernels of the eager Dense call
+in its order, so the output has the eager bits, and a softmax/sigmoid output carries `_keras_logits` as
+eagerly. Anything else (training, a call under a recording GradientTape, a nested call, another layer or a subclass, float64 input, a shape the
+model does not expect) returns None and the general `Layer.__call__` runs, with its checks and messages.
+Set CKERAS_FAST_CALL=0 to always take the general path. `model._call_path` says which path the last top-level
+call took ("plan" or "layers").
+"""
+import math
+import os
+
+import numpy as np
+
+from ckeras import _core, activations
+from ckeras.layers import _utils
+from ckeras.layers.input_spec import assert_input_compatibility
+
+_CTX = _utils.CALL_CONTEXT
+_ENABLED = os.environ.get("CKERAS_FAST_CALL", "1").strip() != "0"
+_ACT = None  # activation function -> _core.PlanActivation, filled on first use
+_KINDS = None  # (Sequential, Functional, Dense, Dropout, Flatten, Reshape, InputLayer)
+
+
+def _load():
+    global _ACT, _KINDS
+    from ckeras.layers.core.dense import Dense
+    from ckeras.layers.core.input_layer import InputLayer
+    from ckeras.layers.regularization.dropout import Dropout
+    from ckeras.layers.reshaping.flatten import Flatten
+    from ckeras.layers.reshaping.reshape import Reshape
+    from ckeras.models.functional import Functional
+    from ckeras.models.sequential import Sequential
+    A = _core.PlanActivation
+    _ACT = {activations.linear: A.Linear, activations.relu: A.Relu, activations.sigmoid: A.Sigmoid,
+            activations.tanh: A.Tanh, activations.softmax: A.Softmax}
+    _KINDS = (Sequential, Functional, Dense, Dropout, Flatten, Reshape, InputLayer)
+
+
+def _layers(model, kinds):
+    """The model's layers as a chain, or None."""
+    Sequential, Functional = kinds[0], kinds[1]
+    cls = type(model)
+    if cls.call is Sequential.call:
+        return model.__dict__["_call_layers"]
+    if cls.call is not Functional.call:
+        return None
+    d = model.__dict__
+    if len(d["_flat_inputs"]) != 1 or len(d["_flat_outputs"]) != 1:
+        return None
+    current, layers = id(d["_flat_inputs"][0]), []
+    for layer, in_id, _, kwargs, out_ids, single_out in d["_plan"]:
+        if in_id != current or kwargs or not single_out or len(out_ids) != 1:
+            return None
+        layers.append(layer)
+        current = out_ids[0]
+    return layers if current == id(d["_flat_outputs"][0]) else None
+
+
+def _stages(layers, feature_shape, kinds):
+    """(stages, input width) of the chain for inputs of this feature shape, or None."""
+    _, _, Dense, Dropout, Flatten, Reshape, InputLayer = kinds
+    stages, shape, width = [], tuple(feature_shape), None
+    for layer in layers:
+        cls = type(layer)
+        if cls is InputLayer or cls is Dropout:  # Dropout: the identity at inference
+            continue
+        if cls is Flatten:
+            if layer.data_format != "channels_last" and len(shape) > 1:
+                return None
+            shape = (math.prod(shape),)
+        elif cls is Reshape:
+            target = list(layer.target_shape)
+            if -1 in target:
+                known = math.prod(d for d in target if d != -1)
+                target[target.index(-1)] = math.prod(shape) // known if known else 0
+            if math.prod(target) != math.prod(shape):
+                return None
+            shape = tuple(target)
+        elif cls is Dense:
+            act = _ACT.get(layer.activation)
+            if (act is None or len(shape) != 1 or layer.activity_regularizer is not None
+                    or layer.compute_dtype != "float32"):
+                return None
+            kernel, bias = layer.kernel, layer.bias
+            if kernel.dtype != "float32" or kernel.shape[0] != shape[0]:
+                return None
+            if width is None:
+                width = shape[0]
+            stages.append(_core.PlanStage.dense(kernel._ckeras_tensor, None if bias is None else bias._ckeras_tensor,
+                                                act))
+            shape = (layer.units,)
+        else:
+            return None
+    if not stages or type(layers[-1]) is not Dense:
+        return None
+    return stages, width
+
+
+def _dense_state(layers, kinds):
+    """What the stages were built from: per Dense layer its activation and the Tensor objects of its weights
+    (a reassigned Variable holds a new Tensor; an in-place update keeps it, and the stage sees the new values)."""
+    Dense = kinds[2]
+    state = []
+    for layer in layers:
+        if type(layer) is Dense:
+            bias = layer.bias
+            state.append((layer.activation, layer.kernel._ckeras_tensor, None if bias is None else bias._ckeras_tensor))
+    return state
+
+
+def _cached_stages(d, layers, feature_shape):
+    """_stages, reused while the layers, the feature shape and every Dense layer's state are unchanged."""
+    cache = d.get("_fast_call_cache")
+    key = (tuple(map(id, layers)), feature_shape)
+    state = _dense_state(layers, _KINDS)
+    if cache is not None and cache[0] == key and len(cache[1]) == len(state) and all(
+            a[0] is b[0] and a[1] is b[1] and a[2] is b[2] for a, b in zip(cache[1], state)):
+        return cache[2]
+    found = _stages(layers, feature_shape, _KINDS)
+    d["_fast_call_cache"] = (key, state, found)
+    return found
+
+
+def call(model, args, kwargs):
+    """The output of `model(*args, **kwargs)` through `_core.plan_forward`, or None (see the module)."""
+    if not _ENABLED or len(args) != 1 or _CTX.depth or _core.grad_enabled():  # a GradientTape records: layers
+        return None
+    if kwargs and (kwargs.keys() != {"training"} or kwargs["training"] not in (None, False)):
+        return None
+    x = args[0]
+    cls = type(x)
+    if cls is np.ndarray:
+        if x.dtype != np.float32 or x.ndim < 2:
+            return None
+    elif cls is not _core.Tensor or x.dtype != "float32" or x.ndim < 2:
+        return None
+    d = model.__dict__
+    if not d.get("built"):
+        return None
+    if _KINDS is None:
+        _load()
+    layers = _layers(model, _KINDS)
+    if layers is None:
+        return None
+    spec = d["_input_spec"]
+    if spec is not None and x.shape != d.get("_spec_ok_shape"):
+        try:
+            assert_input_compatibility(spec, x, model.name)
+        except Exception:  # the general path raises it, with the call context
+            return None
+        d["_spec_ok_shape"] = x.shape
+    found = _cached_stages(d, layers, x.shape[1:])
+    if found is None:
+        return None
+    stages, width = found
+    t = _core.convert_to_tensor(x) if cls is np.ndarray else x
+    if t.ndim != 2:
+        t = _core.reshape(t, [t.shape[0], width])
+    out, logits = _core.plan_forward(stages, t)
+    if logits is not None:
+        out._keras_logits = logits
+    _CTX.call_id += 1  # what a top-level Layer.__call__ records, for `model.losses`
+    d["_last_call"] = _CTX.call_id
+    return out

@@ -1,0 +1,153 @@
+"""`model(x)` on Dense chains through `_core.plan_forward` (models/_inference_fast.py): the same bits, logits
+and behaviour as the layer-by-layer call, and the general path wherever the fast one does not apply."""
+import numpy as np
+import pytest
+
+import ckeras as keras
+from ckeras import _core
+from ckeras.models import _inference_fast
+
+
+def _eager(model, *args, **kwargs):
+    """The layer-by-layer call, bypassing the fast path."""
+    return keras.layers.Layer.__call__(model, *args, **kwargs)
+
+
+def _same(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a, b)
+
+
+def _models():
+    L = keras.layers
+    yield "E1", keras.Sequential([keras.Input((784,)), L.Dense(128, activation="relu"),
+                                  L.Dense(10, activation="softmax")]), (784,)
+    inp = keras.Input((784,))
+    h = L.Dense(64, activation="relu")(inp)
+    h = L.Dropout(0.2)(h)
+    h = L.Dense(128, activation="relu")(h)
+    yield "E2", keras.Model(inp, L.Dense(10, activation="softmax")(h)), (784,)
+    yield "mnist", keras.Sequential([keras.Input((28, 28)), L.Flatten(), L.Dense(32, activation="relu"),
+                                     L.Dropout(0.2), L.Dense(10)]), (28, 28)
+    yield "acts", keras.Sequential([keras.Input((5, 4)), L.Reshape((20,)), L.Dense(7, activation="tanh"),
+                                    L.Dense(3, activation="sigmoid", use_bias=False)]), (5, 4)
+    yield "linear", keras.Sequential([keras.Input((33,)), L.Dense(65), L.Dense(1, activation="linear")]), (33,)
+
+
+@pytest.mark.parametrize("name,model,features", list(_models()), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("rows", [1, 2, 7, 64])
+def test_same_bits_as_the_layers(name, model, features, rows):
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((rows,) + features).astype(np.float32)
+    x.reshape(-1)[::5] *= 30  # saturate some activations
+    out = model(x)
+    assert model._call_path == "plan"
+    want = _eager(model, x)
+    _same(out, want)
+    logits, want_logits = getattr(out, "_keras_logits", None), getattr(want, "_keras_logits", None)
+    assert (logits is None) == (want_logits is None)
+    if logits is not None:
+        _same(logits, want_logits)
+    _same(model(_core.convert_to_tensor(x)), want)  # a Tensor input too
+    _same(model(x, training=False), want)
+
+
+def test_nan_and_inf_propagate_as_in_the_layers():
+    model = dict((n, m) for n, m, _ in _models())["E1"]
+    x = np.zeros((3, 784), np.float32)
+    x[0, 5], x[1, 7], x[2, 9] = np.nan, np.inf, -np.inf
+    _same(model(x), _eager(model, x))
+
+
+def test_weight_updates_are_seen():
+    model = dict((n, m) for n, m, _ in _models())["E1"]
+    x = np.random.default_rng(0).random((2, 784), dtype=np.float32)
+    before = np.asarray(model(x))
+    model.layers[0].kernel.assign(np.asarray(model.layers[0].kernel) * 2)
+    model.layers[1].bias.assign(np.full((10,), 0.5, np.float32))
+    after = model(x)
+    assert model._call_path == "plan"
+    assert not np.array_equal(before, after)
+    _same(after, _eager(model, x))
+    model.set_weights([w * 0.5 for w in model.get_weights()])
+    _same(model(x), _eager(model, x))
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.fit(x, np.eye(10, dtype=np.float32)[:2], epochs=2, verbose=0)
+    _same(model(x), _eager(model, x))
+
+
+def test_training_calls_take_the_layers():
+    model = dict((n, m) for n, m, _ in _models())["E2"]
+    x = np.ones((4, 784), np.float32)
+    model(x, training=True)
+    assert model._call_path == "layers"
+    model(x, training=False)
+    assert model._call_path == "plan"
+
+
+def test_calls_under_a_gradient_tape_record_the_layers():
+    model = dict((n, m) for n, m, _ in _models())["E1"]
+    x = np.random.default_rng(2).random((4, 784), dtype=np.float32)
+    with keras.GradientTape() as tape:
+        loss = keras.ops.sum(model(x))
+    assert model._call_path == "layers"
+    grads = tape.gradient(loss, model.trainable_variables)
+    assert all(g is not None for g in grads)
+    model(x)
+    assert model._call_path == "plan"
+
+
+@pytest.mark.parametrize("case", ["float64", "1-D", "subclass", "custom activation", "nested", "list input",
+                                  "disabled"])
+def test_other_calls_take_the_layers(case, monkeypatch):
+    L = keras.layers
+    x = np.random.default_rng(1).random((3, 8), dtype=np.float32)
+    model = keras.Sequential([keras.Input((8,)), L.Dense(4, activation="relu"), L.Dense(2)])
+    args = (x,)
+    if case == "float64":
+        args = (x.astype(np.float64),)
+    elif case == "1-D":
+        model = keras.Sequential([keras.Input((8,)), L.Dense(2)])
+        args = (x[0],)
+    elif case == "subclass":
+        class MyDense(L.Dense):
+            pass
+        model = keras.Sequential([keras.Input((8,)), MyDense(2)])
+    elif case == "custom activation":
+        model = keras.Sequential([keras.Input((8,)), L.Dense(2, activation=lambda v: v * 2.0)])
+    elif case == "nested":
+        inner = model
+        model = keras.Sequential([keras.Input((8,)), inner])
+    elif case == "list input":
+        args = (x.tolist(),)
+    elif case == "disabled":
+        monkeypatch.setattr(_inference_fast, "_ENABLED", False)
+    try:
+        out = model(*args)
+    except Exception as e:  # then the general path raised it, with its message
+        assert model._call_path == "layers", e
+        return
+    assert model._call_path == "layers"
+    _same(out, _eager(model, *args))
+
+
+def test_bad_input_shape_raises_the_layers_error():
+    model = dict((n, m) for n, m, _ in _models())["E1"]
+    x = np.ones((2, 783), np.float32)
+    with pytest.raises(ValueError) as fast:
+        model(x)
+    with pytest.raises(ValueError) as eager:
+        _eager(model, x)
+    assert str(fast.value) == str(eager.value)
+
+
+def test_plan_forward_checks_its_arguments():
+    k = _core.convert_to_tensor(np.ones((4, 3), np.float32))
+    stages = [_core.PlanStage.dense(k, None, _core.PlanActivation.Relu)]
+    with pytest.raises(ValueError, match="shape"):
+        _core.plan_forward(stages, _core.convert_to_tensor(np.ones((2, 5), np.float32)))
+    with pytest.raises(ValueError, match="float32"):
+        _core.plan_forward(stages, _core.convert_to_tensor(np.ones((2, 4), np.float64)))
+    with pytest.raises(ValueError, match="no Dense"):
+        _core.plan_forward([], _core.convert_to_tensor(np.ones((2, 4), np.float32)))
