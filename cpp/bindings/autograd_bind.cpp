@@ -6,6 +6,25 @@
 
 namespace ckeras::bind {
 
+// The recorded graph behind t, for recognising what a layer's call computed (trainers/traced_stage.py):
+// None for a tensor without a grad_fn, else (node name, [input, ...]) with each input a nested node, ("leaf",
+// storage id of a leaf that requires grad), or None (an input that needs no gradient). Deeper than max_depth:
+// ("too deep", []).
+static py::object node_graph(const std::shared_ptr<Node>& node, int depth) {
+    if (depth <= 0) return py::make_tuple("too deep", py::list());
+    py::list inputs;
+    for (const Edge& e : node->next) {
+        if (e.fn) inputs.append(node_graph(e.fn, depth - 1));
+        else if (e.leaf) inputs.append(py::make_tuple("leaf", reinterpret_cast<uintptr_t>(e.leaf->storage.get())));
+        else inputs.append(py::none());
+    }
+    return py::make_tuple(node->name(), inputs);
+}
+
+static py::object autograd_graph(const Tensor& t, int max_depth) {
+    return t.grad_fn() ? node_graph(t.grad_fn(), max_depth) : py::object(py::none());
+}
+
 void bind_autograd(py::module_& m) {
     m.def("grad", [](const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                      const std::vector<std::optional<Tensor>>& grad_outputs, bool retain_graph,
@@ -25,6 +44,7 @@ void bind_autograd(py::module_& m) {
     m.def("set_default_grad_enabled", &set_default_grad_enabled);
     m.def("assign", &assign, py::arg("dst"), py::arg("src"), py::call_guard<py::gil_scoped_release>());
     m.def("_storage_version", [](const Tensor& t) { return t.impl()->storage->version.load(); });
+    m.def("_autograd_graph", &autograd_graph, py::arg("tensor"), py::arg("max_depth") = 8);
 }
 
 // Called from an op's thread between chunks: runs Python's signal handlers (main thread only). A

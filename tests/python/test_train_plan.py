@@ -178,7 +178,7 @@ class CustomStep(models.Sequential):
 
 @pytest.mark.parametrize("make, reason", [
     (lambda: models.Sequential([ckeras.Input((20,)), Doubler(), layers.Dense(10, activation="softmax")]),
-     "has no plan stage"),
+     "(Doubler): not one kernel"),
     (lambda: CustomStep([ckeras.Input((20,)), layers.Dense(10, activation="softmax")]), "`train_step`"),
     (lambda: models.Sequential([ckeras.Input((20,)), layers.Dense(10, activation="softmax",
                                                                   kernel_regularizer="l2")]), "regularizer"),

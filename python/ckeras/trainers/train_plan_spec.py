@@ -19,6 +19,7 @@ from ckeras.losses.loss import Loss
 from ckeras.losses.losses import LossFunctionWrapper
 from ckeras.ops.core import _tensor
 from ckeras.optimizers.base_optimizer import Optimizer
+from ckeras.trainers.traced_stage import NotTraceable, traced_stage
 
 _ACT = {activations.linear: _core.PlanActivation.Linear, activations.relu: _core.PlanActivation.Relu,
         activations.sigmoid: _core.PlanActivation.Sigmoid, activations.tanh: _core.PlanActivation.Tanh,
@@ -86,10 +87,11 @@ def _dense_stage(layer, trainable_ids):
                                  id(layer.kernel) in trainable_ids, bias is not None and id(bias) in trainable_ids)
 
 
-def _stages(layers, feature_shape, trainable_ids):
-    """The C++ stages and the last Dense activation. Flatten/Reshape are row-major reshapes of contiguous
-    data, so they only change the feature shape the next Dense must see as one axis."""
-    stages, shape = [], tuple(feature_shape)
+def _stages(layers, feature_shape, trainable_ids, run_eagerly=False):
+    """`(stages, last activation, classes, the stages' variables in order)`. Flatten/Reshape are row-major
+    reshapes of contiguous data, so they only change the feature shape the next Dense must see as one axis.
+    Other layers become Dense stages when their call traces as one (traced_stage.py)."""
+    stages, shape, plan_vars, act = [], tuple(feature_shape), [], None
     for layer in layers:
         _require(not layer.losses, f"layer {layer.name} adds losses (a regularizer or add_loss)")
         if type(layer) is InputLayer:
@@ -111,11 +113,24 @@ def _stages(layers, feature_shape, trainable_ids):
         elif type(layer) is Dense:
             _require(len(shape) == 1, f"{layer.name} receives a {len(shape) + 1}-D input")
             stages.append(_dense_stage(layer, trainable_ids))
+            plan_vars += [v for v in (layer.kernel, layer.bias) if v is not None]
+            act = _ACT[next(k for k in _ACT if layer.activation is k)]
             shape = (layer.units,)
         else:
-            raise Ineligible(f"layer {layer.name} ({type(layer).__name__}) has no plan stage")
-    _require(stages and layers and type(layers[-1]) is Dense, "the model does not end with a Dense layer")
-    return stages, layers[-1], shape[0]
+            _require(len(shape) == 1 and not run_eagerly,
+                     f"layer {layer.name} ({type(layer).__name__}) has no plan stage")
+            try:
+                stage, variables, act, units = traced_stage(layer, shape[0], trainable_ids)
+            except NotTraceable as e:
+                raise Ineligible(f"layer {layer.name} ({type(layer).__name__}): {e}") from None
+            stages.append(stage)
+            plan_vars += variables
+            shape = (units,)
+            continue
+        if type(layer) is not Dense:
+            act = None  # the model must end with a Dense stage
+    _require(stages and layers and act is not None, "the model does not end with a Dense layer")
+    return stages, act, shape[0], plan_vars
 
 
 def _loss(model, y, classes):
@@ -200,11 +215,9 @@ def _targets(y, kind, classes):
 
 
 def _build(model, layers, x_shape):
-    """Builds an unbuilt Sequential as its first eager call would, once its layers are known to be supported."""
+    """Builds an unbuilt Sequential as its first eager call would (the eager step raises its own error if it fails)."""
     if model.built:
         return
-    for layer in layers:
-        _require(type(layer) in (Dense, Dropout, Flatten, Reshape, InputLayer), f"layer {layer.name}")
     try:
         model.build((None,) + tuple(x_shape[1:]))
     except Exception as e:  # the eager step raises its own error on these shapes
@@ -225,12 +238,11 @@ def describe(model, x_shape, y):
     _build(model, layers, x_shape)
     trainable = model._step_variables()
     _require(trainable, "no trainable weights")
-    stages, last, classes = _stages(layers, x_shape[1:], {id(v) for v in trainable})
-    plan_ids = [id(v) for layer in layers if type(layer) is Dense
-                for v in (layer.kernel, layer.bias) if v is not None and any(v is t for t in trainable)]
+    stages, act, classes, plan_vars = _stages(layers, x_shape[1:], {id(v) for v in trainable},
+                                              bool(getattr(model, "run_eagerly", False)))
+    plan_ids = [id(v) for v in plan_vars if any(v is t for t in trainable)]
     _require(plan_ids == [id(v) for v in trainable], "trainable variables outside the chain's Dense layers")
     kind, from_logits = _loss(model, y, classes)
-    act = _ACT[next(k for k in _ACT if last.activation is k)]
     _check_logits(kind, from_logits, act)
     targets = _targets(y, kind, classes)
     specs = _metric_specs(model, y, classes, kind == _core.PlanLoss.SparseCategoricalCrossentropy)
