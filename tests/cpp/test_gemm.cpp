@@ -331,6 +331,18 @@ TEST(Gemm, ThreadCountDoesNotChangeResults) {
         run_gemm(c, two, false);
         EXPECT_EQ(one.C, two.C) << "ta=" << c.ta << " tb=" << c.tb;
     }
+    for (int64_t M : {1, 2}) {  // the small-M kernel splits columns between threads
+        const Case c{false, false, M, 130, 784, 1.0, 0.0};
+        Operands<float> one = make_operands<float>(c, 6), two = one, three = one;
+        omp_set_num_threads(1);
+        run_gemm(c, one, false);
+        omp_set_num_threads(2);
+        run_gemm(c, two, false);
+        omp_set_num_threads(3);
+        run_gemm(c, three, false);
+        EXPECT_EQ(one.C, two.C) << "M=" << M;
+        EXPECT_EQ(one.C, three.C) << "M=" << M;
+    }
     omp_set_num_threads(saved);
 }
 #endif
