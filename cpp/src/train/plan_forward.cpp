@@ -13,11 +13,14 @@ namespace {
 
 constexpr DType F32 = DType::Float32;
 
-void check_weight(const Tensor& t, const std::string& what, const Shape& shape) {
-    CKERAS_CHECK(t.defined() && t.dtype() == F32 && t.shape() == shape && t.is_contiguous() &&
-                     t.device().type == DeviceType::CPU,
-                 "plan_forward: ", what, " must be a contiguous float32 cpu tensor of shape ", shape, ", got ",
-                 t.defined() ? str_cat(dtype_name(t.dtype()), " ", t.shape()) : std::string("none"));
+// (The message is built only on failure: formatting it costs more than a small forward.)
+void check_weight(const Tensor& t, int stage, const char* what, const Shape& shape) {
+    if (t.defined() && t.dtype() == F32 && t.shape() == shape && t.is_contiguous() &&
+        t.device().type == DeviceType::CPU)
+        return;
+    throw_error(ErrorKind::Value, "plan_forward: stage ", stage, " ", what,
+                " must be a contiguous float32 cpu tensor of shape ", shape, ", got ",
+                t.defined() ? str_cat(dtype_name(t.dtype()), " ", t.shape()) : std::string("none"));
 }
 
 }  // namespace
@@ -40,8 +43,8 @@ Tensor plan_forward(const std::vector<PlanStage>& stages, const Tensor& x, Tenso
         if (s.kind == PlanStage::Kind::Dropout) continue;
         CKERAS_CHECK(s.kernel.defined() && s.kernel.dim() == 2, "plan_forward: stage ", i, " has no 2-D kernel");
         const int64_t units = s.kernel.size(1);
-        check_weight(s.kernel, str_cat("stage ", i, " kernel"), {width, units});
-        if (s.bias.defined()) check_weight(s.bias, str_cat("stage ", i, " bias"), {units});
+        check_weight(s.kernel, i, "kernel", {width, units});
+        if (s.bias.defined()) check_weight(s.bias, i, "bias", {units});
         CKERAS_CHECK(s.activation != PlanActivation::Softmax || i == last_dense,
                      "plan_forward: softmax on stage ", i, ", which is not the last");
         Tensor z = Tensor::empty({rows, units}, F32);
