@@ -9,6 +9,24 @@ namespace ckeras::bind {
 
 using Release = py::call_guard<py::gil_scoped_release>;
 
+namespace {
+
+struct ForwardPlan {
+    std::vector<PlanStage> stages;
+};
+
+// (output, logits or None) of plan_forward, computed without the GIL.
+py::tuple forward_tuple(const std::vector<PlanStage>& stages, const Tensor& x) {
+    Tensor logits, out;
+    {
+        py::gil_scoped_release nogil;
+        out = plan_forward(stages, x, &logits);
+    }
+    return py::make_tuple(out, logits.defined() ? py::cast(logits) : py::none());
+}
+
+}  // namespace
+
 void bind_train_plan(py::module_& m) {
     py::enum_<PlanActivation>(m, "PlanActivation")
         .value("Linear", PlanActivation::Linear)
@@ -67,15 +85,12 @@ void bind_train_plan(py::module_& m) {
         .def_readonly("first_bad_step", &PlanEpochResult::first_bad_step)
         .def_readonly("first_bad_loss", &PlanEpochResult::first_bad_loss);
 
-    m.def("plan_forward", [](const std::vector<PlanStage>& stages, const Tensor& x) {
-        Tensor logits;
-        Tensor out;
-        {
-            py::gil_scoped_release nogil;
-            out = plan_forward(stages, x, &logits);
-        }
-        return py::make_tuple(out, logits.defined() ? py::cast(logits) : py::none());
-    }, py::arg("stages"), py::arg("x"));
+    m.def("plan_forward", &forward_tuple, py::arg("stages"), py::arg("x"));
+    // The same with the stages converted once (model(x) keeps one per model: _inference_fast.py).
+    py::class_<ForwardPlan>(m, "ForwardPlan")
+        .def(py::init([](std::vector<PlanStage> stages) { return ForwardPlan{std::move(stages)}; }), py::arg("stages"))
+        .def("__call__", [](const ForwardPlan& p, const Tensor& x) { return forward_tuple(p.stages, x); },
+             py::arg("x"));
 
     py::class_<TrainPlan>(m, "TrainPlan")
         .def(py::init<std::vector<PlanStage>, PlanLossSpec, std::vector<PlanMetricSpec>, PlanOptimizer, int64_t>(),

@@ -77,6 +77,27 @@ def test_weight_updates_are_seen():
     _same(model(x), _eager(model, x))
 
 
+def test_changed_layers_are_seen():
+    L = keras.layers
+    model = keras.Sequential([keras.Input((6,)), L.Dense(5, activation="relu"), L.Dense(3)])
+    x = np.random.default_rng(3).standard_normal((4, 6)).astype(np.float32)
+    model(x)
+    model.layers[0].activation = keras.activations.tanh
+    out = model(x)
+    assert model._call_path == "plan"
+    _same(out, _eager(model, x))
+    model.layers[0].activation = keras.activations.elu  # no stage for it: the layers run
+    _same(model(x), _eager(model, x))
+    assert model._call_path == "layers"
+    model.pop()
+    model.add(L.Dense(2, activation="sigmoid"))
+    _same(model(x), _eager(model, x))
+    assert model._call_path == "layers"  # elu still
+    model.layers[0].activation = keras.activations.relu
+    _same(model(x), _eager(model, x))
+    assert model._call_path == "plan" and model(x).shape == (4, 2)
+
+
 def test_training_calls_take_the_layers():
     model = dict((n, m) for n, m, _ in _models())["E2"]
     x = np.ones((4, 784), np.float32)

@@ -99,28 +99,26 @@ def _stages(layers, feature_shape, kinds):
 
 
 def _dense_state(layers, kinds):
-    """What the stages were built from: per Dense layer its activation and the Tensor objects of its weights
-    (a reassigned Variable holds a new Tensor; an in-place update keeps it, and the stage sees the new values)."""
+    """What the stages were built from: per Dense layer the layer, its activation and its weight Variables
+    (a Variable's Tensor never changes: assign() writes into it, and the stage sees the new values)."""
     Dense = kinds[2]
-    state = []
-    for layer in layers:
-        if type(layer) is Dense:
-            bias = layer.bias
-            state.append((layer.activation, layer.kernel._ckeras_tensor, None if bias is None else bias._ckeras_tensor))
-    return state
+    return [(layer, layer.activation, layer.kernel, layer.bias) for layer in layers if type(layer) is Dense]
 
 
-def _cached_stages(d, layers, feature_shape):
-    """_stages, reused while the layers, the feature shape and every Dense layer's state are unchanged."""
+def _cached_plan(d, layers, feature_shape):
+    """`(ForwardPlan, width)` for these layers and feature shape, or None; reused while the layers, the
+    feature shape and every Dense layer's activation and Variables are unchanged."""
     cache = d.get("_fast_call_cache")
-    key = (tuple(map(id, layers)), feature_shape)
-    state = _dense_state(layers, _KINDS)
-    if cache is not None and cache[0] == key and len(cache[1]) == len(state) and all(
-            a[0] is b[0] and a[1] is b[1] and a[2] is b[2] for a, b in zip(cache[1], state)):
-        return cache[2]
+    if cache is not None and cache[0] == feature_shape and cache[1] == tuple(layers):
+        for layer, act, kernel, bias in cache[2]:
+            if layer.activation is not act or layer.kernel is not kernel or layer.bias is not bias:
+                break
+        else:
+            return cache[3]
     found = _stages(layers, feature_shape, _KINDS)
-    d["_fast_call_cache"] = (key, state, found)
-    return found
+    plan = None if found is None else (_core.ForwardPlan(found[0]), found[1])
+    d["_fast_call_cache"] = (feature_shape, tuple(layers), _dense_state(layers, _KINDS), plan)
+    return plan
 
 
 def call(model, args, kwargs):
@@ -151,14 +149,14 @@ def call(model, args, kwargs):
         except Exception:  # the general path raises it, with the call context
             return None
         d["_spec_ok_shape"] = x.shape
-    found = _cached_stages(d, layers, x.shape[1:])
+    found = _cached_plan(d, layers, x.shape[1:])
     if found is None:
         return None
-    stages, width = found
+    plan, width = found
     t = _core.convert_to_tensor(x) if cls is np.ndarray else x
     if t.ndim != 2:
         t = _core.reshape(t, [t.shape[0], width])
-    out, logits = _core.plan_forward(stages, t)
+    out, logits = plan(t)
     if logits is not None:
         out._keras_logits = logits
     _CTX.call_id += 1  # what a top-level Layer.__call__ records, for `model.losses`
