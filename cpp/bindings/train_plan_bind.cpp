@@ -97,11 +97,20 @@ void bind_train_plan(py::module_& m) {
              py::arg("stages"), py::arg("loss"), py::arg("metrics"), py::arg("optimizer"), py::arg("batch_size"))
         .def("step", &TrainPlan::step, py::arg("x"), py::arg("y"), Release())
         .def("run_epoch", [](TrainPlan& plan, const Tensor& x, const Tensor& y, int64_t batch_size,
-                             std::optional<Tensor> permutation, double loss_total, double loss_count) {
+                             std::optional<Tensor> permutation, double loss_total, double loss_count,
+                             py::object progress, double progress_interval) {
+            std::function<void(int64_t)> report;
+            if (!progress.is_none())
+                report = [&progress](int64_t steps) {  // back to Python for the progress bar
+                    py::gil_scoped_acquire gil;
+                    progress(steps);
+                };
             py::gil_scoped_release nogil;
-            return plan.run_epoch(x, y, batch_size, permutation ? *permutation : Tensor(), loss_total, loss_count);
+            return plan.run_epoch(x, y, batch_size, permutation ? *permutation : Tensor(), loss_total, loss_count,
+                                  report, progress_interval);
         }, py::arg("x"), py::arg("y"), py::arg("batch_size"), py::arg("permutation") = py::none(),
-           py::arg("loss_total") = 0.0, py::arg("loss_count") = 0.0)
+           py::arg("loss_total") = 0.0, py::arg("loss_count") = 0.0, py::arg("progress") = py::none(),
+           py::arg("progress_interval") = 0.05)
         .def("epoch_progress", &TrainPlan::epoch_progress)
         .def("params", &TrainPlan::params)
         .def("grads", &TrainPlan::grads)

@@ -127,6 +127,49 @@ def test_per_batch_steps_match_eager_bitwise(monkeypatch, case):
     assert "val_loss" in runs[1][1].history
 
 
+@pytest.mark.parametrize("verbose", [1, 2])
+def test_progress_bar_epochs_run_whole_and_report(monkeypatch, capsys, verbose):
+    """The progress bar alone keeps the whole-epoch path: it gets the running logs after the first step and
+    then periodically, and prints what the eager run prints (up to timings)."""
+    from ckeras.callbacks.progbar_logger import ProgbarLogger
+    calls = []
+    original = ProgbarLogger.on_train_batch_end
+    monkeypatch.setattr(ProgbarLogger, "on_train_batch_end",
+                        lambda self, batch, logs=None: (calls.append((batch, dict(logs))), original(self, batch, logs)))
+    runs, printed = [], []
+    for plan in (False, True):
+        calls.clear()
+        runs.append(_train(monkeypatch, plan, "E1-adam", n=300, batch_size=8, fit_kwargs={"verbose": verbose}))
+        printed.append(capsys.readouterr().out)
+    assert runs[1][0]._train_plan_status == "epoch"
+    _assert_same(runs[1], runs[0])
+    assert calls and calls[0][0] == 0 and all(b < 300 // 8 for b, _ in calls)  # partial epochs, then the end
+    assert set(calls[0][1]) == {"loss", "accuracy"}
+
+    def final_lines(out):  # the finished bar of each epoch, without the timings
+        import re
+        lines = [l for l in re.split(r"[\r\n]", out) if "38/38" in l or "Epoch" in l]
+        return [re.sub(r"\d+(\.\d+)?(ms|us|s)(/step)?", "T", l).rstrip() for l in lines if l.strip()][-3:]
+    assert final_lines(printed[1]) == final_lines(printed[0])
+
+
+def test_an_error_in_the_progress_bar_stops_the_epoch_cleanly(monkeypatch):
+    from ckeras.callbacks.progbar_logger import ProgbarLogger
+
+    def fail(self, batch, logs=None):
+        raise RuntimeError("stdout is gone")
+    monkeypatch.setattr(ProgbarLogger, "on_train_batch_end", fail)
+    monkeypatch.setenv("CKERAS_TRAIN_PLAN", "1")
+    x, y = _data(n=64)
+    model = e1(20)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    with pytest.raises(RuntimeError, match="stdout is gone"):
+        model.fit(x, y, batch_size=8, epochs=1, verbose=1)
+    assert model._train_plan_status == "epoch"
+    assert int(model.optimizer.iterations) == 1  # the progress call after the first step raised
+    assert np.isfinite(model.predict(x, verbose=0)).all()
+
+
 def test_batch_of_one_and_no_shuffle(monkeypatch):
     kw = {"verbose": 0, "shuffle": False}
     eager = _train(monkeypatch, False, "E2-adam", n=5, batch_size=1, fit_kwargs=kw)

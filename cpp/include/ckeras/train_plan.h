@@ -5,6 +5,7 @@
 // iteration counter, learning rate, metric counters, dropout seed state), never on copies, and allocates
 // its buffers once per batch capacity. Float32 only; the kernels come from the weights' device table.
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -85,8 +86,12 @@ public:
     // Every batch of an epoch: batch i is rows permutation[i*bs : (i+1)*bs] of x and y (the last one partial),
     // gathered into the plan's buffers. The loss tracker starts from (loss_total, loss_count). Polls for
     // interruption (Ctrl-C) between batches; an interrupted epoch leaves every finished step applied.
+    // `progress` (optional) is called with the number of finished steps after the first step and then at most
+    // every `progress_interval` seconds, never after the last (the caller reports the end itself); it may
+    // read epoch_progress(). An exception from it ends the epoch as an interruption does.
     PlanEpochResult run_epoch(const Tensor& x, const Tensor& y, int64_t batch_size, const Tensor& permutation,
-                              double loss_total = 0.0, double loss_count = 0.0);
+                              double loss_total = 0.0, double loss_count = 0.0,
+                              const std::function<void(int64_t)>& progress = nullptr, double progress_interval = 0.05);
     // The running result of the last run_epoch as of its last finished step (what an interrupted epoch did).
     PlanEpochResult epoch_progress() const;
 

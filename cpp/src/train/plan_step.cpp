@@ -2,6 +2,7 @@
 // calls the eager path makes (matmul -> gemm, add -> bias_activation, activations -> unary/softmax, their
 // gradients -> gemm with transpose flags, column sums through `reduce`, relu/sigmoid/tanh through
 // `unary_backward`), and the two entry points step() and run_epoch().
+#include <chrono>
 #include <cmath>
 
 #include "ckeras/interrupt.h"
@@ -151,7 +152,8 @@ float TrainPlan::step(const Tensor& x_in, const Tensor& y_in) {
 }
 
 PlanEpochResult TrainPlan::run_epoch(const Tensor& x, const Tensor& y, int64_t batch_size, const Tensor& perm,
-                                     double loss_total, double loss_count) {
+                                     double loss_total, double loss_count,
+                                     const std::function<void(int64_t)>& progress, double progress_interval) {
     Impl& p = *impl_;
     const bool sparse = p.loss.kind == PlanLoss::SparseCategoricalCrossentropy;
     CKERAS_CHECK(x.defined() && x.dim() == 2 && x.size(1) == p.in_features && x.dtype() == F32 && x.is_contiguous(),
@@ -173,6 +175,8 @@ PlanEpochResult TrainPlan::run_epoch(const Tensor& x, const Tensor& y, int64_t b
     const int64_t y_inner = sparse ? 1 : p.classes;
     const DType y_dtype = sparse ? DType::Int64 : F32;
     const size_t y_item = dtype_size(y_dtype);
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point last_report = Clock::now();
     for (int64_t start = 0; start < n; start += batch_size) {
         const int64_t rows = std::min(batch_size, n - start);
         const float* xb = x.data<float>() + start * p.in_features;
@@ -195,7 +199,14 @@ PlanEpochResult TrainPlan::run_epoch(const Tensor& x, const Tensor& y, int64_t b
             r.first_bad_loss = mean;
         }
         ++r.steps;
-        if (start + batch_size < n) poll_interrupt();
+        if (start + batch_size < n) {
+            poll_interrupt();
+            if (progress && (r.steps == 1 || std::chrono::duration<double>(Clock::now() - last_report).count() >=
+                                                  progress_interval)) {
+                progress(r.steps);
+                last_report = Clock::now();
+            }
+        }
     }
     return r;
 }

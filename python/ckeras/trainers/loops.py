@@ -99,7 +99,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         callbacks.on_epoch_begin(epoch)
         logs = {}
         if plan is not None and plan.whole_epoch:
-            logs, bad_step, bad_loss = plan.run_epoch()
+            logs, bad_step, bad_loss = plan.run_epoch(callbacks)
             if not nan_warned and bad_step >= 0:
                 nan_warned = True
                 _warn_bad_loss(bad_step, bad_loss)

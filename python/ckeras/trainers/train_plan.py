@@ -3,7 +3,8 @@
 When the model is a chain of Dense/Dropout layers (see `train_plan_spec`) trained on in-memory arrays without
 sample weights, `fit` hands each batch to the plan: one C++ call per step (forward, loss, metrics, backward,
 one optimizer update), with the existing loop and callbacks around it. When only the default callbacks listen
-(History, and a silent ProgbarLogger), a whole epoch (batch gather, steps, running loss) is one C++ call.
+(History and the progress bar), a whole epoch (batch gather, steps, running loss) is one C++ call, which reports
+to the progress bar every 0.05 s.
 
 The plan trains the model's own variables, optimizer slots, iteration counter and metric state, with the eager
 step's kernels in the eager step's order: weights, optimizer state and History match eager training bitwise.
@@ -31,10 +32,15 @@ def _set_status(model, status):
     object.__setattr__(model, "_train_plan_status", status)
 
 
-def _quiet_callbacks(callbacks):
-    """Only History and a silent progress bar: nothing needs per-batch logs."""
+def _default_callbacks(callbacks):
+    """Only History and the progress bar, which needs no more than a report every few hundredths of a second
+    (it redraws at most every 0.05 s): a whole epoch can run in C++ with periodic progress calls."""
+    return all(type(c) in (History, ProgbarLogger) for c in callbacks.callbacks)
+
+
+def _shows_progress(callbacks):
     verbose = (getattr(callbacks, "params", None) or {}).get("verbose", 1)
-    return all(type(c) is History or (type(c) is ProgbarLogger and verbose == 0) for c in callbacks.callbacks)
+    return verbose != 0 and any(type(c) is ProgbarLogger for c in callbacks.callbacks)
 
 
 class FitPlan:
@@ -60,14 +66,23 @@ class FitPlan:
         self.model._loss_tracker.update_state(loss, sample_weight=x.shape[0])
         return self.model.get_metrics_result()
 
-    def run_epoch(self):
+    def run_epoch(self, callbacks):
         """One epoch in C++: batches in the order the array adapter would draw them (the same NumPy
-        permutation call when shuffling). Returns `(logs, first_bad_step, first_bad_loss)`."""
+        permutation call when shuffling). The progress bar gets `on_train_batch_end` with the running logs
+        after the first step and then every 0.05 s (History needs no batch hooks). Returns
+        `(logs, first_bad_step, first_bad_loss)`."""
         n = self.x.shape[0]
         perm = _core.convert_to_tensor(np.random.permutation(n).astype(np.int64)) if self.shuffle else None
         tracker = self.model._loss_tracker
+        progress = None
+        if _shows_progress(callbacks):
+            def progress(steps):
+                r = self.plan.epoch_progress()
+                tracker._total, tracker._count = r.loss_total, r.loss_count
+                callbacks.on_train_batch_end(steps - 1, self.model.get_metrics_result())
         try:
-            r = self.plan.run_epoch(self.x, self.y, self.batch_size, perm, tracker._total, tracker._count)
+            r = self.plan.run_epoch(self.x, self.y, self.batch_size, perm, tracker._total, tracker._count,
+                                    progress)
         except BaseException:  # Ctrl-C, a bad label: the finished steps stay applied and counted, as eagerly
             r = self.plan.epoch_progress()
             tracker._total, tracker._count = r.loss_total, r.loss_count
@@ -104,6 +119,6 @@ def prepare(model, iterator, callbacks):
         return None
     adapter._data = (x2, targets)  # the per-batch path slices these
     whole_epoch = (adapter.shuffle in (True, False) and iterator.steps_per_epoch is None
-                   and _quiet_callbacks(callbacks))
+                   and _default_callbacks(callbacks))
     _set_status(model, "epoch" if whole_epoch else "step")
     return FitPlan(model, plan, x2, targets, adapter, whole_epoch)
