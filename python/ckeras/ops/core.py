@@ -8,6 +8,7 @@ __all__ = ["convert_to_tensor", "convert_to_numpy", "cast", "shape", "stop_gradi
 
 _SUPPORTED = ("float32", "float64", "int32", "int64", "bool")
 _Tensor = _core.Tensor
+_PY_SCALAR_DTYPES = {float: "float32", bool: "bool", int: "int32"}
 # The engine's unary kernels by name (`_core._unary_<code>`), looked up once rather than at each call.
 _UNARY = {name: getattr(_core, f"_unary_{code}") for name, code in _core.UNARY_OPS.items()}
 
@@ -36,7 +37,9 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """
     if sparse or ragged:
         raise ValueError("sparse and ragged tensors are not supported")
-    if isinstance(x, _core.Tensor) and dtype is None:
+    if type(x) is _Tensor and (dtype is None or (type(dtype) is str and dtype == x.dtype)):
+        return x
+    if isinstance(x, _Tensor) and dtype is None:
         return x
     t = _tensor(x)
     name = _dtype_name(dtype)
@@ -49,6 +52,10 @@ def _tensor(x):
     v = getattr(x, "_ckeras_tensor", None)  # a Variable
     if v is not None:
         return v
+    kind = type(x)
+    if kind is float or kind is bool or (kind is int and -2 ** 31 <= x < 2 ** 31):
+        # The dtype convert_to_tensor gives (float32, bool, int32), filled in ~2 us instead of ~5-14 us.
+        return _core.full((), x, _PY_SCALAR_DTYPES[kind])
     if isinstance(x, _Tensor):
         return x
     if isinstance(x, np.ndarray) and x.dtype.kind in "USOcVMm":

@@ -106,11 +106,14 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                 nan_warned = True
                 _warn_bad_loss(bad_step, bad_loss)
         else:
+            hooks = not callbacks.batch_hooks_are_noops()
             with contextlib.closing(iterator.enumerate_epoch()) as batches:
                 for step, data in batches:
-                    callbacks.on_train_batch_begin(step)
+                    if hooks:
+                        callbacks.on_train_batch_begin(step)
                     logs = _pythonify_logs(train_function(data))
-                    callbacks.on_train_batch_end(step, logs)
+                    if hooks:
+                        callbacks.on_train_batch_end(step, logs)
                     if not nan_warned and _is_bad_loss(logs):
                         nan_warned = True
                         _warn_bad_loss(step, logs["loss"])
