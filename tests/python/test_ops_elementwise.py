@@ -131,6 +131,24 @@ def test_python_scalars_are_weakly_typed(tensor_dtype, scalar, expected):
         assert_close(out, x.astype(np.float64) + scalar, dtype=expected)
 
 
+def test_operand_kinds_give_the_same_result():
+    # ops.core's fast checks (exact Tensor type, then a Variable's tensor) must not change what any
+    # operand kind means: Tensor, Variable, NumPy array, NumPy scalar, Python scalar, list.
+    x = np.array([[1.5, -2.0, 3.25]], np.float32)
+    w = np.array([0.5, 4.0, -1.0], np.float32)
+    expected = np.add(x, w)
+    t, v = ops.convert_to_tensor(x), ckeras.Variable(w)
+    for a, b in [(t, v), (v, t), (t, ops.convert_to_tensor(w)), (x, v), (t, w), (w.tolist(), t)]:
+        out = ops.add(a, b)
+        assert type(out) is type(t) and out.dtype == "float32"
+        np.testing.assert_array_equal(np_of(out), expected)
+    assert ops.core._tensor(v) is v.value and ops.core._tensor(t) is t
+    assert ops.multiply(v, np.float64(2.0)).dtype == "float64"  # a NumPy scalar is not weakly typed
+    assert ops.multiply(v, 2.0).dtype == "float32" and ops.multiply(2, ops.convert_to_tensor([1, 2])).dtype == "int32"
+    for name, kernel in ops.core._UNARY.items():
+        assert kernel is getattr(ckeras._core, f"_unary_{ckeras._core.UNARY_OPS[name]}")
+
+
 def test_weak_integer_scalars_are_exact_and_range_checked():
     big = 2 ** 60 + 1  # not representable in float64
     assert_close(ops.add(np.array([5], np.int64), big), np.array([5]) + big, dtype=np.int64)

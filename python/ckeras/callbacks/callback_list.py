@@ -62,6 +62,14 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.set_model(model)
 
+    def batch_hooks_are_noops(self):
+        """True when calling the train-batch hooks would only run `Callback`'s empty methods (e.g. only
+        `History` listens), so that `fit` may skip the calls; read once per epoch."""
+        cls = type(self)
+        if any(getattr(cls, name) is not getattr(CallbackList, name) for name in _TRAIN_BATCH_HOOKS[:2]):
+            return False
+        return not any(_may_act(c, _TRAIN_BATCH_HOOKS) for c in self.callbacks)
+
     def _call(self, hook, *args):
         for callback in self.callbacks:
             getattr(callback, hook)(*args)
@@ -113,6 +121,19 @@ class CallbackList(Callback):
 
     def on_predict_end(self, logs=None):
         self._call("on_predict_end", logs or {})
+
+
+# Callback.on_train_batch_begin/end call on_batch_begin/end: all four must be the base class's no-ops.
+_TRAIN_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+
+
+def _may_act(callback, hooks):
+    """False only if every hook in `hooks` is `Callback`'s own empty method, found the ordinary way."""
+    cls = type(callback)
+    if cls.__getattribute__ is not object.__getattribute__:
+        return True
+    own = getattr(callback, "__dict__", {})
+    return any(name in own or getattr(cls, name, None) is not getattr(Callback, name) for name in hooks)
 
 
 def _flatten(callbacks):

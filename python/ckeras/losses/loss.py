@@ -30,6 +30,8 @@ def _auto_name(class_name):
 def _divide_no_nan(x, y):
     """`x / y`, and 0 where `y == 0` (elementwise, broadcasting)."""
     x, y = ops.convert_to_tensor(x), ops.convert_to_tensor(y)
+    if not y.shape and y.device == "cpu" and not (x.requires_grad or y.requires_grad) and float(y) != 0:
+        return ops.divide(x, y)  # what the selects below give for a non-zero scalar `y`, in 1 op, not 5
     zero = ops.equal(y, 0)
     return ops.where(zero, 0.0, ops.divide(x, ops.where(zero, 1.0, y)))
 

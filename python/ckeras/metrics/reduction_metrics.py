@@ -16,7 +16,8 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
     """
     dtype = dtype or "float32"
     mask = getattr(values, "_keras_mask", None)
-    values = ops.cast(values, dtype)
+    if values.dtype != dtype:
+        values = ops.cast(values, dtype)
     if sample_weight is not None:
         sample_weight = ops.convert_to_tensor(sample_weight, dtype=dtype)
         if mask is not None:

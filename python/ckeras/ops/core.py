@@ -7,6 +7,10 @@ __all__ = ["convert_to_tensor", "convert_to_numpy", "cast", "shape", "stop_gradi
            "_scalar_pair", "_tensor"]
 
 _SUPPORTED = ("float32", "float64", "int32", "int64", "bool")
+_Tensor = _core.Tensor
+_PY_SCALAR_DTYPES = {float: "float32", bool: "bool", int: "int32"}
+# The engine's unary kernels by name (`_core._unary_<code>`), looked up once rather than at each call.
+_UNARY = {name: getattr(_core, f"_unary_{code}") for name, code in _core.UNARY_OPS.items()}
 
 
 def _dtype_name(dtype):
@@ -33,7 +37,9 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """
     if sparse or ragged:
         raise ValueError("sparse and ragged tensors are not supported")
-    if isinstance(x, _core.Tensor) and dtype is None:
+    if type(x) is _Tensor and (dtype is None or (type(dtype) is str and dtype == x.dtype)):
+        return x
+    if isinstance(x, _Tensor) and dtype is None:
         return x
     t = _tensor(x)
     name = _dtype_name(dtype)
@@ -41,11 +47,17 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
 
 
 def _tensor(x):
-    if isinstance(x, _core.Tensor):
+    if type(x) is _Tensor:  # (isinstance on the engine's type costs ~0.3 us when it fails)
         return x
-    v = getattr(x, "_ckeras_tensor", None)
+    v = getattr(x, "_ckeras_tensor", None)  # a Variable
     if v is not None:
         return v
+    kind = type(x)
+    if kind is float or kind is bool or (kind is int and -2 ** 31 <= x < 2 ** 31):
+        # The dtype convert_to_tensor gives (float32, bool, int32), filled in ~2 us instead of ~5-14 us.
+        return _core.full((), x, _PY_SCALAR_DTYPES[kind])
+    if isinstance(x, _Tensor):
+        return x
     if isinstance(x, np.ndarray) and x.dtype.kind in "USOcVMm":
         raise ValueError(f"Invalid dtype: unsupported dtype '{x.dtype}'; supported dtypes are "
                          f"{', '.join(_SUPPORTED)}")
@@ -58,6 +70,12 @@ def _is_py_scalar(x):
 
 def _scalar_pair(x1, x2):
     """Converts two operands, giving Python scalars the other operand's dtype (Keras weak typing)."""
+    if type(x1) is _Tensor:  # the common case first: a Tensor with a Tensor or a Variable
+        if type(x2) is _Tensor:
+            return x1, x2
+        v = getattr(x2, "_ckeras_tensor", None)
+        if v is not None:
+            return x1, v
     s1, s2 = _is_py_scalar(x1), _is_py_scalar(x2)
     if s1 and not s2:
         t2 = _tensor(x2)

@@ -1,6 +1,6 @@
 """Math ops of `keras.ops` (keras.ops.math): logsumexp, rsqrt."""
 from ckeras import _core
-from ckeras.ops.core import _tensor
+from ckeras.ops.core import _UNARY, _tensor
 
 __all__ = ["logsumexp", "rsqrt"]
 
@@ -14,4 +14,4 @@ def logsumexp(x, axis=None, keepdims=False):
 
 def rsqrt(x):
     """Elementwise `1 / sqrt(x)`."""
-    return getattr(_core, f"_unary_{_core.UNARY_OPS['rsqrt']}")(_tensor(x))
+    return _UNARY["rsqrt"](_tensor(x))

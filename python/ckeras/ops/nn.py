@@ -1,50 +1,44 @@
 """Neural-network ops of `keras.ops` (keras.ops.nn): activations, softmax, one_hot and the losses."""
 from ckeras import _core
-from ckeras.ops.core import _dtype_name, _tensor
+from ckeras.ops.core import _UNARY, _dtype_name, _tensor
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "sigmoid",
            "hard_sigmoid", "softplus", "softsign", "softmax", "log_softmax", "one_hot"]
 
-_U = _core.UNARY_OPS
-
-
-def _u(name):
-    return getattr(_core, f"_unary_{_U[name]}")
-
 
 def relu(x):
     """Rectified linear unit, `max(x, 0)`, elementwise."""
-    return _u("relu")(_tensor(x))
+    return _UNARY["relu"](_tensor(x))
 
 
 def relu6(x):
     """`min(max(x, 0), 6)`, elementwise."""
-    return _u("relu6")(_tensor(x))
+    return _UNARY["relu6"](_tensor(x))
 
 
 def leaky_relu(x, negative_slope=0.2):
     """`x` for x >= 0, `negative_slope * x` otherwise."""
-    return _u("leaky_relu")(_tensor(x), float(negative_slope))
+    return _UNARY["leaky_relu"](_tensor(x), float(negative_slope))
 
 
 def elu(x, alpha=1.0):
     """`x` for x > 0, `alpha * (exp(x) - 1)` otherwise."""
-    return _u("elu")(_tensor(x), float(alpha))
+    return _UNARY["elu"](_tensor(x), float(alpha))
 
 
 def selu(x):
     """Scaled ELU with the self-normalising constants (alpha 1.6733, scale 1.0507)."""
-    return _u("selu")(_tensor(x))
+    return _UNARY["selu"](_tensor(x))
 
 
 def gelu(x, approximate=True):
     """Gaussian error linear unit; `approximate=True` uses the tanh form (Keras's default)."""
-    return _u("gelu_tanh" if approximate else "gelu")(_tensor(x))
+    return _UNARY["gelu_tanh" if approximate else "gelu"](_tensor(x))
 
 
 def silu(x):
     """`x * sigmoid(x)` (also called swish)."""
-    return _u("silu")(_tensor(x))
+    return _UNARY["silu"](_tensor(x))
 
 
 swish = silu
@@ -52,22 +46,22 @@ swish = silu
 
 def sigmoid(x):
     """`1 / (1 + exp(-x))`, computed without overflow."""
-    return _u("sigmoid")(_tensor(x))
+    return _UNARY["sigmoid"](_tensor(x))
 
 
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid: `clip(x / 6 + 0.5, 0, 1)`."""
-    return _u("hard_sigmoid")(_tensor(x))
+    return _UNARY["hard_sigmoid"](_tensor(x))
 
 
 def softplus(x):
     """`log(1 + exp(x))`, computed stably."""
-    return _u("softplus")(_tensor(x))
+    return _UNARY["softplus"](_tensor(x))
 
 
 def softsign(x):
     """`x / (1 + |x|)`."""
-    return _u("softsign")(_tensor(x))
+    return _UNARY["softsign"](_tensor(x))
 
 
 def softmax(x, axis=-1):

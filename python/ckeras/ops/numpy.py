@@ -4,7 +4,7 @@ import builtins
 import numpy as np
 
 from ckeras import _core
-from ckeras.ops.core import _dtype_name, _scalar_pair, _tensor
+from ckeras.ops.core import _UNARY, _Tensor, _dtype_name, _scalar_pair, _tensor
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "abs", "absolute",
@@ -19,7 +19,7 @@ __all__ = [
 
 
 def _unary(name):
-    fn = getattr(_core, f"_unary_{_core.UNARY_OPS[name]}")
+    fn = _UNARY[name]
 
     def op(x):
         return fn(_tensor(x))
@@ -30,6 +30,8 @@ def _binary(name):
     fn = getattr(_core, name)
 
     def op(x1, x2):
+        if type(x1) is _Tensor and type(x2) is _Tensor:
+            return fn(x1, x2)
         a, b = _scalar_pair(x1, x2)
         return fn(a, b)
     return op
@@ -81,8 +83,7 @@ def clip(x, x_min, x_max):
     t = _tensor(x)
     if not isinstance(x_min, (int, float)) or not isinstance(x_max, (int, float)):
         return minimum(maximum(t, x_min), x_max)  # noqa: F821
-    fn = getattr(_core, f"_unary_{_core.UNARY_OPS['clip']}")
-    return fn(t, float(x_min), float(x_max))
+    return _UNARY["clip"](t, float(x_min), float(x_max))
 
 
 def _axis(axis):

@@ -35,6 +35,7 @@ class Optimizer:
     """
 
     _kind = None  # the _core.OptimizerKind a subclass runs
+    _slot_tensor_cache = None  # per trainable variable, its slots' tensors in the kernel's order
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
@@ -160,7 +161,7 @@ class Optimizer:
     def _current_learning_rate(self):
         lr = self._learning_rate
         if isinstance(lr, Variable):
-            return float(np.asarray(lr))
+            return float(lr.value)
         return float(lr(int(self._iterations)) if _takes_argument(lr) else lr())
 
     # ---- weight decay ----
@@ -223,6 +224,10 @@ class Optimizer:
         step.learning_rate = self._current_learning_rate()
         step.step = iteration + 1
         params, tensors, slots, decay = [], [], [], []
+        if self._slot_tensor_cache is None:  # a Variable keeps its tensor for life (`assign` writes into it)
+            self._slot_tensor_cache = [[_tensor(self._slots[name][i]) for name in self._slot_names]
+                                       for i in range(len(self._trainable_variables))]
+        slot_tensors = self._slot_tensor_cache
         for g, v in pairs:
             p = _tensor(v)
             g = _tensor(g)
@@ -230,10 +235,9 @@ class Optimizer:
                 g = _core.cast(g, p.dtype)
             if self.loss_scale_factor is not None:
                 g = _core.divide(g, _core.full((), float(self.loss_scale_factor), g.dtype))
-            i = self._index[id(v)]
             params.append(p)
             tensors.append(g)
-            slots.append([_tensor(self._slots[name][i]) for name in self._slot_names])
+            slots.append(slot_tensors[self._index[id(v)]])
             decay.append(self._use_weight_decay(v))
         _core.optimizer_apply(step, clip, params, tensors, slots, decay)
         self._after_step(step)

@@ -5,9 +5,11 @@ import warnings
 
 import numpy as np
 
+from ckeras._core import Tensor as _Tensor
 from ckeras.callbacks.callback_list import CallbackList, _pythonify_logs
 from ckeras.trainers import _nest
-from ckeras.trainers.data_adapter import check_batch_size, train_validation_split, unpack_x_y_sample_weight
+from ckeras.trainers.data_adapter import (check_batch_size, convert_leaf, train_validation_split,
+                                          unpack_x_y_sample_weight)
 from ckeras.trainers.epoch_iterator import EpochIterator
 
 pythonify_logs = _pythonify_logs
@@ -104,11 +106,14 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                 nan_warned = True
                 _warn_bad_loss(bad_step, bad_loss)
         else:
+            hooks = not callbacks.batch_hooks_are_noops()
             with contextlib.closing(iterator.enumerate_epoch()) as batches:
                 for step, data in batches:
-                    callbacks.on_train_batch_begin(step)
+                    if hooks:
+                        callbacks.on_train_batch_begin(step)
                     logs = _pythonify_logs(train_function(data))
-                    callbacks.on_train_batch_end(step, logs)
+                    if hooks:
+                        callbacks.on_train_batch_end(step, logs)
                     if not nan_warned and _is_bad_loss(logs):
                         nan_warned = True
                         _warn_bad_loss(step, logs["loss"])
@@ -166,8 +171,37 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     return logs if return_dict else flatten_metrics_in_order(model, logs)
 
 
+def _lone_batch(x, batch_size, verbose, steps, callbacks):
+    """The batch `(x,)` when `predict` needs no loop: one array or Tensor that fits in one batch, and no
+    `steps`, callbacks or progress bar to drive; else None (the general loop then handles `x`)."""
+    if verbose != 0 or callbacks or steps is not None:
+        return None
+    if type(x) is np.ndarray:
+        if x.dtype.kind not in "biuf":
+            return None  # the adapter raises its dtype error
+    elif type(x) is not _Tensor:
+        return None
+    shape = x.shape
+    if not shape or not 0 < shape[0] <= (batch_size or 32):
+        return None  # scalars, 0 rows and several batches
+    return (convert_leaf(x, "x"),)
+
+
+def _stack(structure, collected):
+    """The outputs of every batch, `collected` per leaf, concatenated into `structure`."""
+    return _nest.pack_sequence_as(structure, [np.concatenate(bucket, axis=0) for bucket in collected])
+
+
 def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
     batch_size = check_batch_size(batch_size)
+    batch = _lone_batch(x, batch_size, verbose, steps, callbacks)
+    if batch is not None:  # what the loop below does for one batch with nobody listening
+        predict_function = model.make_predict_function()
+        model.stop_predicting = False
+        outputs = predict_function(batch)
+        if type(outputs) is _Tensor and outputs.ndim:
+            return np.asarray(outputs).copy()  # as np.concatenate of one batch: an owned C-order copy
+        return _stack(outputs, [[np.asarray(t)] for t in _nest.flatten(outputs)])
     iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False,
                              steps_per_execution=model.steps_per_execution)
     if not isinstance(callbacks, CallbackList):
@@ -195,4 +229,4 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
         raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
                          "`Model.compile(..., run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` for "
                          "more information of where went wrong, or file a issue/bug to `keras`.")
-    return _nest.pack_sequence_as(structure, [np.concatenate(bucket, axis=0) for bucket in collected])
+    return _stack(structure, collected)
