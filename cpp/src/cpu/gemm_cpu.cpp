@@ -275,24 +275,6 @@ constexpr Blocking kGenericBlocking{96, 256, 2048};
 constexpr Blocking kAvx512Blocking{144, 192, 2048};
 // Portable tiles: float 6x8 (12 SSE2 accumulators), double 4x4 (8).
 
-// One or two rows of C (sgemm_small_m_avx2) are bound by reading B, so from kSmallMinWeights elements of B
-// its columns are split in 64-column pieces between threads, each streaming its part of B through its own
-// L2 (1x784 @ 784x128, quiet machine: 10.5 -> 6.7 us). The pool lets the caller take the pieces of a
-// worker that is slow to wake. Each output is one sum over k: the same bits for any split.
-constexpr int64_t kSmallMinWeights = 1 << 16;
-
-void gemm_small_m(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t a_rs, int64_t a_cs,
-                  const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-    const int64_t pieces = (N + 63) / 64;
-    const int threads = K * N >= kSmallMinWeights && !pool_in_region()
-                            ? int(std::min<int64_t>(pieces, pool_max_threads())) : 1;
-    if (threads <= 1) return sgemm_small_m_avx2(M, N, K, alpha, A, a_rs, a_cs, B, ldb, beta, C, ldc);
-    pool_for_chunks(pieces, threads, [&](int64_t piece) {
-        const int64_t j0 = piece * 64, j1 = std::min(N, j0 + 64);
-        sgemm_small_m_avx2(M, j1 - j0, K, alpha, A, a_rs, a_cs, B + j0, ldb, beta, C + j0, ldc);
-    });
-}
-
 template <class T>
 void gemm_typed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
                 int64_t ldb, T beta, T* C, int64_t ldc) {
@@ -302,8 +284,10 @@ void gemm_typed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
 #if defined(__x86_64__) || defined(__i386__)  // gemm_avx2.cpp and gemm_avx512.cpp are built for x86 only
         const char* level = cpu_simd_level();
         const bool avx512 = std::strcmp(level, "avx512") == 0, avx2 = std::strcmp(level, "avx2") == 0;
-        if ((avx2 || avx512) && M <= kAvx2SmallM && !tb)  // AVX-512 CPUs have AVX2+FMA too
-            return gemm_small_m(M, N, K, alpha, A, ta ? 1 : lda, ta ? lda : 1, B, ldb, beta, C, ldc);
+        // AVX-512 CPUs have AVX2+FMA too. One thread: splitting B's columns between two threads measured
+        // 10.5 -> 6.7 us for 1x784 @ 784x128 on a quiet machine, but 20 us with the other core busy.
+        if ((avx2 || avx512) && M <= kAvx2SmallM && !tb)
+            return sgemm_small_m_avx2(M, N, K, alpha, A, ta ? 1 : lda, ta ? lda : 1, B, ldb, beta, C, ldc);
         if (avx512)
             return gemm_packed<float, kAvx512MR, kAvx512NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
                                                             kAvx512Blocking, sgemm_micro_avx512);
