@@ -1,4 +1,4 @@
-// Shared helpers for CPU kernels: dtype dispatch, parallel_for with a grain size (thread_pool.h), and the
+// Shared helpers for CPU kernels: dtype dispatch, OpenMP parallel_for with a grain size, and the
 // per-family registration functions that register_cpu.cpp calls.
 #pragma once
 #include <cstdint>
@@ -6,30 +6,31 @@
 #include "ckeras/error.h"
 #include "ckeras/kernels.h"
 
-#include "cpu/thread_pool.h"
-
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 namespace ckeras::cpu {
 
-// Runs fn(begin, end) over [0, n) in chunks of at least `grain` items, in parallel when n > grain: one
-// contiguous range per thread, on the pool of thread_pool.h (the caller takes ranges no worker claimed).
+// Runs fn(begin, end) over [0, n) in chunks of at least `grain` items, in parallel when n > grain.
 template <class Fn>
 void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
     if (n <= 0) return;
-    const int max_threads = pool_max_threads();
-    if (n > grain && max_threads > 1 && !pool_in_region()) {
-        const int64_t chunks = (n + grain - 1) / grain;
-        const int threads = static_cast<int>(chunks < max_threads ? chunks : max_threads);
-        const int64_t per = (n + threads - 1) / threads;
-        pool_for_chunks(threads, threads, [&](int64_t t) {
-            const int64_t b = t * per, e = b + per < n ? b + per : n;
+#ifdef _OPENMP
+    if (n > grain && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+        int64_t chunks = (n + grain - 1) / grain;
+        int threads = static_cast<int>(chunks < omp_get_max_threads() ? chunks : omp_get_max_threads());
+#pragma omp parallel num_threads(threads)
+        {
+            int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            int64_t per = (n + nt - 1) / nt;
+            int64_t b = t * per, e = b + per < n ? b + per : n;
             if (b < e) fn(b, e);
-        });
+        }
         return;
     }
+#endif
+    (void)grain;
     fn(0, n);
 }
 

@@ -234,23 +234,24 @@ void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, con
     Problem<T> g{{A, ta ? 1 : lda, ta ? lda : 1}, {B, tb ? ldb : 1, tb ? 1 : ldb}, B, ldb, K, ldc, alpha, beta, C};
     const int64_t nt = (N + NR - 1) / NR;  // NR-wide column panels
     int threads = 1;
+#ifdef _OPENMP
     const double fma = double(M) * double(N) * double(K);
-    if (!pool_in_region())
-        threads = int(std::clamp<double>(std::floor(fma / kMinFmaPerThread), 1, pool_max_threads()));
+    if (!omp_in_parallel())
+        threads = int(std::clamp<double>(std::floor(fma / kMinFmaPerThread), 1, omp_get_max_threads()));
+#endif
     const bool b_span_ok = !tb && balanced_block(K, bk.kc, 1) * ldb * int64_t(sizeof(T)) <= kInPlaceMaxSpan;
     auto in_place = [&](int64_t rows) { return b_span_ok && (rows + MR - 1) / MR <= kInPlaceMaxPanels; };
     // Thread grid tm x tn: rows split evenly (the micro-kernel takes any row count), columns in NR-wide
     // panels. Pick the grid minimising one thread's multiply-adds (columns padded to NR) plus its packing.
-    const int pieces = threads;  // one piece each: finer grids measured slower (8-row pieces at batch 32)
     int tm = 1, tn = 1;
     double best = -1;
-    for (int a = 1; a <= pieces; ++a) {
-        if (pieces % a != 0) continue;
-        const int64_t rows = (M + a - 1) / a, cols = (nt + pieces / a - 1) / (pieces / a) * NR;
+    for (int a = 1; a <= threads; ++a) {
+        if (threads % a != 0) continue;
+        const int64_t rows = (M + a - 1) / a, cols = (nt + threads / a - 1) / (threads / a) * NR;
         const double pack = (ta ? kPackCopyCost : kPackTransposeCost) * double(rows) +
                             (in_place(rows) ? 0 : (tb ? kPackTransposeCost : kPackCopyCost) * double(cols));
         const double cost = (double(rows) * double(cols) + pack) * double(K);
-        if (best < 0 || cost < best) best = cost, tm = a, tn = pieces / a;
+        if (best < 0 || cost < best) best = cost, tm = a, tn = threads / a;
     }
     const bool b_in_place = in_place((M + tm - 1) / tm);
     std::atomic<bool> ok{true};
@@ -263,7 +264,10 @@ void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, con
     if (threads == 1) {
         work(0);
     } else {
-        pool_for_chunks(pieces, threads, [&](int64_t t) { work(int(t)); });
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+        for (int t = omp_get_thread_num(); t < threads; t += omp_get_num_threads()) work(t);
+#endif
     }
     if (!ok) throw_error(ErrorKind::Memory, "gemm: cannot allocate packing buffers");
 }
