@@ -5,8 +5,8 @@
 #include <string>
 
 #include "ckeras/ops.h"
-#include "ckeras/train_plan.h"
 #include "ops/op_util.h"
+#include "train/plan_impl.h"
 
 namespace ckeras {
 namespace {
@@ -47,23 +47,15 @@ Tensor plan_forward(const std::vector<PlanStage>& stages, const Tensor& x, Tenso
         if (s.bias.defined()) check_weight(s.bias, i, "bias", {units});
         CKERAS_CHECK(s.activation != PlanActivation::Softmax || i == last_dense,
                      "plan_forward: softmax on stage ", i, ", which is not the last");
+        // The output gets its own buffer for softmax, and for sigmoid/tanh on the last stage when the caller
+        // attaches the logits to it; otherwise the activation runs in place.
+        const bool separate = s.activation == PlanActivation::Softmax ||
+                              (i == last_dense && logits && (s.activation == PlanActivation::Sigmoid ||
+                                                             s.activation == PlanActivation::Tanh));
         Tensor z = Tensor::empty({rows, units}, F32);
-        float* zp = z.data<float>();
-        table.gemm(F32, false, false, rows, units, width, 1.0, h.data<float>(), width, s.kernel.data<float>(), units,
-                   0.0, zp, units);
-        table.bias_activation(F32, zp, s.bias.defined() ? s.bias.data<float>() : nullptr, rows, units,
-                              s.activation == PlanActivation::Relu);
-        Tensor out = z;
-        if (s.activation == PlanActivation::Softmax) {
-            out = Tensor::empty({rows, units}, F32);
-            table.softmax(F32, out.data<float>(), zp, rows, units, 1, false);
-        } else if (s.activation == PlanActivation::Sigmoid || s.activation == PlanActivation::Tanh) {
-            const bool keep_z = i == last_dense && logits;  // the caller attaches the logits to the output
-            if (keep_z) out = Tensor::empty({rows, units}, F32);
-            table.unary(s.activation == PlanActivation::Sigmoid ? UnaryOp::Sigmoid : UnaryOp::Tanh, F32,
-                        out.data<float>(), zp, rows * units, 0.0, 0.0);
-        }
-        if (i == last_dense && logits && out.data_ptr() != z.data_ptr()) *logits = z;
+        Tensor out = separate ? Tensor::empty({rows, units}, F32) : z;
+        dense_forward(table, s, rows, width, h.data<float>(), z.data<float>(), out.data<float>());
+        if (i == last_dense && logits && separate) *logits = z;
         h = out;
         width = units;
     }

@@ -14,6 +14,12 @@ struct PlanStageBuffers {
     Tensor dkernel, dbias;  // gradients of the trainable tensors (not batch-sized: allocated once)
 };
 
+// One Dense stage forward with the eager Dense call's kernels in its order (TrainPlan's step and plan_forward):
+// z = h @ kernel with the bias (and relu) added in one pass, then softmax or sigmoid/tanh from z into `act`
+// (sigmoid/tanh may write in place: act == z). h is (rows, width), z and act (rows, units), contiguous.
+void dense_forward(const KernelTable& table, const PlanStage& s, int64_t rows, int64_t width, const float* h,
+                   float* z, float* act);
+
 struct TrainPlan::Impl {
     std::vector<PlanStage> stages;
     PlanLossSpec loss;

@@ -38,29 +38,32 @@ const float* TrainPlan::Impl::prediction() const {
 
 const float* TrainPlan::Impl::logits() const { return buf.back().out.data<float>(); }
 
-// x (rows, in_features) -> every stage's `out`. Dense: gemm, then bias (+ relu) in one pass; sigmoid/tanh
-// through the unary kernel and softmax through the softmax kernel, in place or, on the last stage, into probs.
+void dense_forward(const KernelTable& table, const PlanStage& s, int64_t rows, int64_t width, const float* h,
+                   float* z, float* act) {
+    const int64_t units = s.kernel.size(1);
+    table.gemm(F32, false, false, rows, units, width, 1.0, h, width, s.kernel.data<float>(), units, 0.0, z, units);
+    table.bias_activation(F32, z, s.bias.defined() ? s.bias.data<float>() : nullptr, rows, units,
+                          s.activation == PlanActivation::Relu);
+    if (s.activation == PlanActivation::Softmax)
+        table.softmax(F32, act, z, rows, units, 1, false);
+    else if (s.activation == PlanActivation::Sigmoid || s.activation == PlanActivation::Tanh)
+        table.unary(unary_of(s.activation), F32, act, z, rows * units, 0.0, 0.0);
+}
+
+// x (rows, in_features) -> every stage's `out`: Dense through dense_forward, its sigmoid/tanh
+// in place or, on the last stage, into probs, and its softmax into probs.
 void TrainPlan::Impl::forward(int64_t rows, const float* x) {
     const float* h = x;
     for (size_t i = 0; i < stages.size(); ++i) {
         const PlanStage& s = stages[i];
         PlanStageBuffers& b = buf[i];
-        const int64_t width = widths[i], units = widths[i + 1];
+        const int64_t width = widths[i];
         float* out = b.out.data<float>();
         if (s.kind == PlanStage::Kind::Dropout) {
             const auto [key, offset] = next_seed(s.seed_state, rows * width);
             table->dropout(F32, out, b.keep.data<bool>(), h, rows * width, s.rate, key, offset);
         } else {
-            table->gemm(F32, false, false, rows, units, width, 1.0, h, width, s.kernel.data<float>(), units, 0.0,
-                        out, units);
-            const bool relu = s.activation == PlanActivation::Relu;
-            table->bias_activation(F32, out, s.bias.defined() ? s.bias.data<float>() : nullptr, rows, units, relu);
-            if (s.activation == PlanActivation::Softmax) {
-                table->softmax(F32, b.probs.data<float>(), out, rows, units, 1, false);
-            } else if (s.activation == PlanActivation::Sigmoid || s.activation == PlanActivation::Tanh) {
-                float* dst = b.probs.defined() ? b.probs.data<float>() : out;
-                table->unary(unary_of(s.activation), F32, dst, out, rows * units, 0.0, 0.0);
-            }
+            dense_forward(*table, s, rows, width, h, out, b.probs.defined() ? b.probs.data<float>() : out);
         }
         h = out;
     }

@@ -8,12 +8,11 @@ model does not expect) returns None and the general `Layer.__call__` runs, with 
 Set CKERAS_FAST_CALL=0 to always take the general path. `model._call_path` says which path the last top-level
 call took ("plan" or "layers").
 """
-import math
 import os
 
 import numpy as np
 
-from ckeras import _core, activations
+from ckeras import _core
 from ckeras.layers import _utils
 from ckeras.layers.input_spec import assert_input_compatibility
 
@@ -21,10 +20,11 @@ _CTX = _utils.CALL_CONTEXT
 _ENABLED = os.environ.get("CKERAS_FAST_CALL", "1").strip() != "0"
 _ACT = None  # activation function -> _core.PlanActivation, filled on first use
 _KINDS = None  # (Sequential, Functional, Dense, Dropout, Flatten, Reshape, InputLayer)
+_spec = None  # trainers.train_plan_spec, imported on first use (it imports the layers and losses)
 
 
 def _load():
-    global _ACT, _KINDS
+    global _ACT, _KINDS, _spec
     from ckeras.layers.core.dense import Dense
     from ckeras.layers.core.input_layer import InputLayer
     from ckeras.layers.regularization.dropout import Dropout
@@ -32,9 +32,9 @@ def _load():
     from ckeras.layers.reshaping.reshape import Reshape
     from ckeras.models.functional import Functional
     from ckeras.models.sequential import Sequential
-    A = _core.PlanActivation
-    _ACT = {activations.linear: A.Linear, activations.relu: A.Relu, activations.sigmoid: A.Sigmoid,
-            activations.tanh: A.Tanh, activations.softmax: A.Softmax}
+    from ckeras.trainers import train_plan_spec
+    _spec = train_plan_spec
+    _ACT = train_plan_spec.ACTIVATIONS
     _KINDS = (Sequential, Functional, Dense, Dropout, Flatten, Reshape, InputLayer)
 
 
@@ -44,18 +44,7 @@ def _layers(model, kinds):
     cls = type(model)
     if cls.call is Sequential.call:
         return model.__dict__["_call_layers"]
-    if cls.call is not Functional.call:
-        return None
-    d = model.__dict__
-    if len(d["_flat_inputs"]) != 1 or len(d["_flat_outputs"]) != 1:
-        return None
-    current, layers = id(d["_flat_inputs"][0]), []
-    for layer, in_id, _, kwargs, out_ids, single_out in d["_plan"]:
-        if in_id != current or kwargs or not single_out or len(out_ids) != 1:
-            return None
-        layers.append(layer)
-        current = out_ids[0]
-    return layers if current == id(d["_flat_outputs"][0]) else None
+    return _spec.functional_chain(model) if cls.call is Functional.call else None
 
 
 def _stages(layers, feature_shape, kinds):
@@ -66,18 +55,10 @@ def _stages(layers, feature_shape, kinds):
         cls = type(layer)
         if cls is InputLayer or cls is Dropout:  # Dropout: the identity at inference
             continue
-        if cls is Flatten:
-            if layer.data_format != "channels_last" and len(shape) > 1:
+        if cls is Flatten or cls is Reshape:
+            shape = _spec.reshaped_features(layer, shape)
+            if shape is None:
                 return None
-            shape = (math.prod(shape),)
-        elif cls is Reshape:
-            target = list(layer.target_shape)
-            if -1 in target:
-                known = math.prod(d for d in target if d != -1)
-                target[target.index(-1)] = math.prod(shape) // known if known else 0
-            if math.prod(target) != math.prod(shape):
-                return None
-            shape = tuple(target)
         elif cls is Dense:
             act = _ACT.get(layer.activation)
             if (act is None or len(shape) != 1 or layer.activity_regularizer is not None

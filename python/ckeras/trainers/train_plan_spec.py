@@ -21,7 +21,8 @@ from ckeras.ops.core import _tensor
 from ckeras.optimizers.base_optimizer import Optimizer
 from ckeras.trainers.traced_stage import NotTraceable, traced_stage
 
-_ACT = {activations.linear: _core.PlanActivation.Linear, activations.relu: _core.PlanActivation.Relu,
+# The activation functions a Dense stage fuses (also used by models/_inference_fast.py).
+ACTIVATIONS = _ACT = {activations.linear: _core.PlanActivation.Linear, activations.relu: _core.PlanActivation.Relu,
         activations.sigmoid: _core.PlanActivation.Sigmoid, activations.tanh: _core.PlanActivation.Tanh,
         activations.softmax: _core.PlanActivation.Softmax}
 _LOSS = {F.categorical_crossentropy: _core.PlanLoss.CategoricalCrossentropy,
@@ -63,15 +64,37 @@ def _chain(model):
     _require(type(model).call is kind.call and type(model).__call__ is kind.__call__, "`call` is overridden")
     if kind is Sequential:
         return list(model._call_layers)
+    layers = functional_chain(model)
+    _require(layers is not None, "not a single chain of one input and one output")
+    return layers
+
+
+def functional_chain(model):
+    """A Functional model's layers in call order when they form one chain from its one input to its one
+    output (each layer called once, on the previous one's output, without keyword arguments), else None."""
     d = model.__dict__
-    _require(len(d["_flat_inputs"]) == 1 and len(d["_flat_outputs"]) == 1, "not one input and one output")
+    if len(d["_flat_inputs"]) != 1 or len(d["_flat_outputs"]) != 1:
+        return None
     current, layers = id(d["_flat_inputs"][0]), []
     for layer, in_id, _, kwargs, out_ids, single_out in d["_plan"]:
-        _require(in_id == current and not kwargs and single_out and len(out_ids) == 1, "not a single chain")
+        if in_id != current or kwargs or not single_out or len(out_ids) != 1:
+            return None
         layers.append(layer)
         current = out_ids[0]
-    _require(current == id(d["_flat_outputs"][0]), "not a single chain")
-    return layers
+    return layers if current == id(d["_flat_outputs"][0]) else None
+
+
+def reshaped_features(layer, shape):
+    """The feature shape after a Flatten or Reshape layer (row-major reshapes of contiguous data, so they
+    change nothing but the shape), or None when the layer cannot take this shape (a channels_first Flatten
+    of several axes, a Reshape whose size differs)."""
+    if type(layer) is Flatten:
+        return (math.prod(shape),) if layer.data_format == "channels_last" or len(shape) <= 1 else None
+    target = list(layer.target_shape)
+    if -1 in target:
+        known = math.prod(d for d in target if d != -1)
+        target[target.index(-1)] = math.prod(shape) // known if known else 0
+    return tuple(target) if math.prod(target) == math.prod(shape) else None
 
 
 def _dense_stage(layer, trainable_ids):
@@ -96,16 +119,10 @@ def _stages(layers, feature_shape, trainable_ids, run_eagerly=False):
         _require(not layer.losses, f"layer {layer.name} adds losses (a regularizer or add_loss)")
         if type(layer) is InputLayer:
             continue
-        if type(layer) is Flatten:
-            _require(layer.data_format == "channels_last" or len(shape) <= 1, "Flatten with channels_first")
-            shape = (math.prod(shape),)
-        elif type(layer) is Reshape:
-            target = list(layer.target_shape)
-            if -1 in target:
-                known = math.prod(d for d in target if d != -1)
-                target[target.index(-1)] = math.prod(shape) // known if known else 0
-            _require(math.prod(target) == math.prod(shape), f"{layer.name} does not fit its input")
-            shape = tuple(target)
+        if type(layer) in (Flatten, Reshape):
+            shape = reshaped_features(layer, shape)
+            _require(shape is not None, "Flatten with channels_first" if type(layer) is Flatten
+                     else f"{layer.name} does not fit its input")
         elif type(layer) is Dropout:
             _require(layer.noise_shape is None, f"{layer.name} has a noise_shape")
             if layer.rate > 0:  # rate 0 is the identity, and draws nothing
