@@ -10,7 +10,8 @@
 namespace ckeras {
 
 // Which Python exception an error becomes.
-enum class ErrorKind { Value, Type, Index, Memory, Overflow, Runtime, NotImplemented, Interrupt };
+// DeviceMemory is an accelerator out-of-memory: ckeras.OutOfMemoryError, a MemoryError subclass.
+enum class ErrorKind { Value, Type, Index, Memory, DeviceMemory, Overflow, Runtime, NotImplemented, Interrupt };
 
 class Error : public std::runtime_error {
 public:

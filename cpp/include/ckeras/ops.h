@@ -23,6 +23,9 @@ Tensor ones_like(const Tensor& x);
 Tensor contiguous(const Tensor& x);                      // x itself when already contiguous
 Tensor cast(const Tensor& x, DType dtype);               // x itself when dtype matches
 Tensor copy(const Tensor& x);                            // always a new contiguous tensor
+// x on `device` (x itself when already there): a contiguous copy through the host or device link.
+// Differentiable: the gradient goes back to x's device.
+Tensor to_device(const Tensor& x, Device device);
 Tensor reshape(const Tensor& x, const Shape& shape);     // view when possible; one -1 allowed
 Tensor permute(const Tensor& x, const Axes& perm);       // view
 Tensor transpose(const Tensor& x, std::optional<Axes> axes = std::nullopt);  // reverses dims by default
