@@ -9,7 +9,7 @@
     do {                                                                                          \
         cudaError_t err_ = (call);                                                                \
         if (err_ != cudaSuccess)                                                                  \
-            ::ckeras::throw_error(err_ == cudaErrorMemoryAllocation ? ::ckeras::ErrorKind::Memory \
+            ::ckeras::throw_error(err_ == cudaErrorMemoryAllocation ? ::ckeras::ErrorKind::DeviceMemory \
                                                                     : ::ckeras::ErrorKind::Runtime, \
                                   "CUDA error in ", #call, ": ", cudaGetErrorString(err_));       \
     } while (0)

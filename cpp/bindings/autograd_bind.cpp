@@ -67,6 +67,31 @@ void bind_system(py::module_& m) {
     m.def("cuda_build_version", &cuda_build_version);
     m.def("cuda_build_archs", &cuda_build_archs);
     m.def("check_device", [](const std::string& s) { check_device(parse_device(s)); });
+    m.def("accelerator_initialized", &accelerator_initialized);
+    m.def("is_fake_gpu", [] { return accelerator_initialized() && accelerator().is_fake(); });
+    m.def("current_device", [] { return current_device().str(); });
+    m.def("set_default_device", [](const std::string& s) { set_default_device(parse_device(s)); });
+    m.def("push_device_scope", [](const std::string& s) { push_device_scope(parse_device(s)); });
+    m.def("pop_device_scope", &pop_device_scope);
+    m.def("device_synchronize", [](const std::string& s) {
+        Device d = parse_device(s);
+        py::gil_scoped_release nogil;
+        device_synchronize(d);
+    });
+    m.def("device_memory_stats", [](const std::string& s) {
+        DeviceMemoryStats st = device_memory_stats(parse_device(s));
+        py::dict d;
+        d["in_use"] = st.in_use;
+        d["peak_in_use"] = st.peak_in_use;
+        d["cached"] = st.cached;
+        d["reserved"] = st.reserved;
+        d["num_raw_allocs"] = st.num_raw_allocs;
+        return d;
+    });
+    m.def("reset_peak_device_memory", [](const std::string& s) { reset_peak_device_memory(parse_device(s)); });
+    m.def("release_device_cache", [](const std::string& s) { release_device_cache(parse_device(s)); });
+    m.def("tensor_float32_enabled", &tensor_float32_enabled);
+    m.def("set_tensor_float32_enabled", &set_tensor_float32_enabled);
     m.def("cpu_simd_level", &cpu_simd_level);
     m.def("cpu_num_threads", &cpu_num_threads);
     m.def("set_cpu_num_threads", &set_cpu_num_threads);

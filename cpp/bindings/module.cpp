@@ -5,6 +5,8 @@
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "ckeras C++ engine: tensors, ops, autograd, optimizers";
+    // An accelerator out-of-memory: a MemoryError subclass, so `except MemoryError` still catches it.
+    static py::handle oom_type = py::exception<ckeras::Error>(m, "OutOfMemoryError", PyExc_MemoryError).release();
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
@@ -15,6 +17,7 @@ PYBIND11_MODULE(_core, m) {
                 case ckeras::ErrorKind::Type: type = PyExc_TypeError; break;
                 case ckeras::ErrorKind::Index: type = PyExc_IndexError; break;
                 case ckeras::ErrorKind::Memory: type = PyExc_MemoryError; break;
+                case ckeras::ErrorKind::DeviceMemory: type = oom_type.ptr(); break;
                 case ckeras::ErrorKind::Overflow: type = PyExc_OverflowError; break;
                 case ckeras::ErrorKind::NotImplemented: type = PyExc_NotImplementedError; break;
                 case ckeras::ErrorKind::Interrupt: type = PyExc_KeyboardInterrupt; break;

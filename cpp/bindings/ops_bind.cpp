@@ -1,6 +1,7 @@
 // Bindings for the tensor ops of ops.h. Arguments arrive as Tensors (ckeras.ops converts Python
 // values first); the GIL is released while an op runs.
 #include "bind_common.h"
+#include "ckeras/device.h"
 
 namespace ckeras::bind {
 
@@ -95,15 +96,17 @@ void bind_ops(py::module_& m) {
         m.def(name, [value](const Shape& shape, py::object dtype) {
             DType dt = parse_dtype(dtype);
             py::gil_scoped_release nogil;
-            return full(shape, value, dt);
+            return full(shape, value, dt, current_device());
         }, py::arg("shape"), py::arg("dtype") = "float32");
     };
     creator("zeros", 0.0);
     creator("ones", 1.0);
-    m.def("full", [](const Shape& shape, double v, py::object dtype) { return full(shape, v, parse_dtype(dtype)); },
+    m.def("full", [](const Shape& shape, double v, py::object dtype) {
+        return full(shape, v, parse_dtype(dtype), current_device());
+    },
           py::arg("shape"), py::arg("fill_value"), py::arg("dtype") = "float32");
     m.def("arange", [](double start, double stop, double step, py::object dtype) {
-        return arange(start, stop, step, parse_dtype(dtype));
+        return arange(start, stop, step, parse_dtype(dtype), current_device());
     }, py::arg("start"), py::arg("stop"), py::arg("step") = 1.0, py::arg("dtype") = "float32");
 }
 

@@ -76,9 +76,12 @@ Tensor from_numpy(py::array arr) {
     return Tensor::from_blob(const_cast<void*>(arr.data()), shape, strides, *ours, keep_alive(arr));
 }
 
-py::array to_numpy(const Tensor& t) {
-    CKERAS_CHECK(t.device().type == DeviceType::CPU, "cannot convert a tensor on ", t.device().str(),
-                 " to NumPy without a copy");
+py::array to_numpy(const Tensor& t_in) {
+    Tensor t = t_in;
+    if (t.device().type != DeviceType::CPU) {  // a device tensor arrives as a host copy
+        py::gil_scoped_release nogil;
+        t = to_device(t_in.detach(), Device{});
+    }
     std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
     for (int64_t s : t.strides()) strides.push_back(s * static_cast<int64_t>(t.itemsize()));
     // The capsule keeps the storage alive as long as the array lives.
@@ -129,18 +132,28 @@ static bool is_exact_ndarray(py::handle obj) {
     return Py_TYPE(obj.ptr()) == reinterpret_cast<PyTypeObject*>(py::detail::npy_api::get().PyArray_Type_);
 }
 
+// Host data becomes a tensor on the current device (tensors stay where they are).
+static Tensor place(Tensor t) {
+    Device d = current_device();
+    if (d.type == DeviceType::CPU) return t;
+    py::gil_scoped_release nogil;
+    return to_device(t, d);
+}
+
 Tensor to_tensor(py::handle obj, const char* dtype) {
     Tensor t;
-    if (py::isinstance<Tensor>(obj) || is_exact_ndarray(obj)) {  // the common cases, without the lookups below
-        t = py::isinstance<Tensor>(obj) ? obj.cast<Tensor>() : from_numpy(py::reinterpret_borrow<py::array>(obj));
+    if (py::isinstance<Tensor>(obj)) {  // the common cases, without the lookups below
+        t = obj.cast<Tensor>();
+        return dtype ? cast(t, dtype_from_name(dtype)) : t;
+    }
+    if (is_exact_ndarray(obj)) {
+        t = place(from_numpy(py::reinterpret_borrow<py::array>(obj)));
         return dtype ? cast(t, dtype_from_name(dtype)) : t;
     }
     py::object np = py::module_::import("numpy");
     // NumPy scalars keep their dtype (np.float64(1.5) is float64), like 0-d arrays.
     bool np_scalar = py::isinstance(obj, np.attr("generic"));
-    if (py::isinstance<Tensor>(obj)) {
-        t = obj.cast<Tensor>();
-    } else if (py::hasattr(obj, "_ckeras_tensor")) {  // ckeras.Variable and friends
+    if (py::hasattr(obj, "_ckeras_tensor")) {  // ckeras.Variable and friends
         t = obj.attr("_ckeras_tensor").cast<Tensor>();
     } else if (py::isinstance<py::bool_>(obj)) {
         t = Tensor::scalar(obj.cast<bool>() ? 1 : 0, DType::Bool);
@@ -163,6 +176,7 @@ Tensor to_tensor(py::handle obj, const char* dtype) {
             arr = np.attr("asarray")(arr, "int32");
         t = from_numpy(py::array(arr));
     }
+    if (!py::hasattr(obj, "_ckeras_tensor")) t = place(t);
     if (dtype) t = cast(t, dtype_from_name(dtype));
     return t;
 }
@@ -202,7 +216,12 @@ void bind_tensor(py::module_& m) {
             return py::str(t.grad_fn()->name());
         })
         .def("numpy", [](const Tensor& t) { return to_numpy(t); },
-             "A read-only NumPy view of the tensor's memory (CPU tensors).")
+             "A read-only NumPy view of the tensor's memory (a copy for tensors on a GPU).")
+        .def("to", [](const Tensor& t, const std::string& device) {
+            Device d = parse_device(device);
+            py::gil_scoped_release nogil;
+            return to_device(t, d);
+        }, py::arg("device"), "This tensor on `device` ('cpu', 'gpu:0'): itself when already there, else a copy.")
         .def("__array__", [](const Tensor& t, py::object dtype, py::object copy) {
             py::object np = py::module_::import("numpy");
             py::object a = to_numpy(t);

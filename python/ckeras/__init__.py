@@ -6,7 +6,7 @@ from ckeras import _core
 
 _core.set_default_grad_enabled(False)  # only a GradientTape records gradients, as in TensorFlow
 from ckeras import _tensor  # noqa: F401  (installs operators and indexing on Tensor)
-from ckeras._core import Tensor, from_dlpack
+from ckeras._core import OutOfMemoryError, Tensor, from_dlpack
 from ckeras import ops
 from ckeras import activations
 from ckeras import random
@@ -47,7 +47,7 @@ del _name, _mod
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "Variable", "GradientTape", "ops", "activations", "random", "optimizers", "sysconfig",
+__all__ = ["Tensor", "OutOfMemoryError", "Variable", "GradientTape", "ops", "activations", "random", "optimizers", "sysconfig",
            "convert_to_tensor", "from_dlpack", "config", "utils", "datasets",
            "device", "keras", "losses", "metrics", "Loss", "Metric", "initializers", "regularizers", "constraints",
            "layers", "models", "Input", "Layer", "InputSpec", "Model", "Sequential", "KerasTensor", "callbacks",

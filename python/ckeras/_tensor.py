@@ -102,10 +102,9 @@ def _getitem(self, key):
 
 
 def _repr(self):
-    if self.device != "cpu":
-        return f"<Tensor shape={self.shape} dtype={self.dtype} device={self.device}>"
-    body = np.array2string(self.numpy(), separator=", ", prefix="Tensor(")
-    return f"Tensor({body}, shape={self.shape}, dtype={self.dtype})"
+    body = np.array2string(self.numpy(), separator=", ", prefix="Tensor(")  # a GPU tensor: a host copy
+    where = "" if self.device == "cpu" else f", device={self.device}"
+    return f"Tensor({body}, shape={self.shape}, dtype={self.dtype}{where})"
 
 
 def _bool(self):

@@ -9,6 +9,8 @@ import os
 import types
 
 from ckeras import _core
+from ckeras._devices import (device_memory_info, get_device, release_device_memory,  # noqa: F401
+                             reset_device_memory_peak, set_device)
 
 __all__ = [
     "backend", "floatx", "set_floatx", "epsilon", "set_epsilon", "image_data_format",
@@ -18,13 +20,14 @@ __all__ = [
     "max_steps_per_epoch", "set_max_steps_per_epoch", "PhysicalDevice", "LogicalDevice",
     "list_physical_devices", "list_logical_devices", "get_visible_devices",
     "enable_tensor_float_32_execution", "tensor_float_32_execution_enabled", "experimental", "threading",
+    "set_device", "get_device", "device_memory_info", "reset_device_memory_peak", "release_device_memory",
 ]
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _FLAGS = {"unsafe_deserialization": False, "interactive_logging": True, "traceback_filtering": True,
-          "tf32": True, "max_epochs": None, "max_steps_per_epoch": None}
+          "max_epochs": None, "max_steps_per_epoch": None}
 _MEMORY_GROWTH = {}
 
 
@@ -179,11 +182,11 @@ def get_visible_devices(device_type=None):
 
 def enable_tensor_float_32_execution(enabled):
     """Allows (True, the default) or forbids TF32 math in float32 matmuls on GPUs that have it."""
-    _FLAGS["tf32"] = bool(enabled)
+    _core.set_tensor_float32_enabled(bool(enabled))
 
 
 def tensor_float_32_execution_enabled():
-    return _FLAGS["tf32"]
+    return _core.tensor_float32_enabled()
 
 
 def _set_memory_growth(device, enable):
@@ -206,7 +209,9 @@ experimental = types.SimpleNamespace(
     list_physical_devices=list_physical_devices, list_logical_devices=list_logical_devices,
     set_memory_growth=_set_memory_growth, get_memory_growth=_get_memory_growth,
     enable_tensor_float_32_execution=enable_tensor_float_32_execution,
-    tensor_float_32_execution_enabled=tensor_float_32_execution_enabled)
+    tensor_float_32_execution_enabled=tensor_float_32_execution_enabled,
+    get_memory_info=lambda device: {k: device_memory_info(device)[k] for k in ("current", "peak")},
+    reset_memory_stats=reset_device_memory_peak)
 
 threading = types.SimpleNamespace(
     set_intra_op_parallelism_threads=_set_intra_op_parallelism_threads,

@@ -11,6 +11,18 @@ import pytest
 import ckeras
 from ckeras import ops
 
+
+def pytest_collection_modifyitems(config, items):
+    from ckeras import _core
+    if not any(item.get_closest_marker("cpu_placement") for item in items):
+        return
+    if _core.current_device() == "cpu":
+        return
+    skip = pytest.mark.skip(reason=f"tensors land on {_core.current_device()} by default")
+    for item in items:
+        if item.get_closest_marker("cpu_placement"):
+            item.add_marker(skip)
+
 # float32 results are compared with a float64 reference computed from the same float32 inputs.
 F32_RTOL, F32_ATOL = 2e-5, 1e-6
 # Finite differences in float64 with h = 1e-6 are good to about 1e-7 relative; allow some slack.

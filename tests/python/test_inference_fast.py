@@ -7,6 +7,8 @@ import ckeras as keras
 from ckeras import _core
 from ckeras.models import _inference_fast
 
+pytestmark = pytest.mark.cpu_placement  # the C++ fast paths run on the CPU only
+
 
 def _eager(model, *args, **kwargs):
     """The layer-by-layer call, bypassing the fast path."""

@@ -11,6 +11,7 @@ from ckeras import ops
 from conftest import assert_close, np_of, rand
 
 
+@pytest.mark.cpu_placement
 def test_asarray_is_zero_copy_and_read_only():
     x = rand((3, 4))
     t = ops.convert_to_tensor(x)
@@ -24,6 +25,7 @@ def test_asarray_is_zero_copy_and_read_only():
     assert not y.numpy().flags.writeable
 
 
+@pytest.mark.cpu_placement
 def test_dunder_array_dtype_and_copy():
     t = ops.convert_to_tensor(rand((2, 3)))
     base = np.asarray(t)

@@ -49,6 +49,7 @@ def test_huge_allocation_is_memory_error_and_process_survives():
     assert float(ops.sum(ops.ones((10, 10)))) == 100.0
 
 
+@pytest.mark.cpu_placement
 def test_allocator_cache_reuses_and_releases():
     _core.cpu_cache_release()
     for _ in range(3):
@@ -58,6 +59,7 @@ def test_allocator_cache_reuses_and_releases():
     assert _core.cpu_cache_bytes() == 0
 
 
+@pytest.mark.cpu_placement
 def test_dlpack_round_trip_shares_memory():
     a = np.arange(12, dtype=np.float32).reshape(3, 4)
     t = ckeras.from_dlpack(a)

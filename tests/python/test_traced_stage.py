@@ -6,6 +6,8 @@ import pytest
 import ckeras
 from ckeras import layers, models, ops
 
+pytestmark = pytest.mark.cpu_placement  # the C++ fast paths run on the CPU only
+
 
 class ArticleLayer(layers.Layer):  # the article's E3 layer, with the build it forgot
     def __init__(self, units, **kwargs):

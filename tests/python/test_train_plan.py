@@ -12,6 +12,8 @@ import pytest
 import ckeras
 from ckeras import layers, models
 
+pytestmark = pytest.mark.cpu_placement  # the C++ fast paths run on the CPU only
+
 
 def _data(n=100, features=20, classes=10, kind="onehot", seed=0):
     r = np.random.default_rng(seed)

@@ -63,9 +63,6 @@ public:
     ~DeviceScope();
     DeviceScope(const DeviceScope&) = delete;
     DeviceScope& operator=(const DeviceScope&) = delete;
-private:
-    bool had_prev_;
-    Device prev_;
 };
 // Pushes / pops the thread's scope without RAII (the Python context manager).
 void push_device_scope(Device device);

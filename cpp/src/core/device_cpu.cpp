@@ -1,4 +1,5 @@
-// CPU facts (thread count) and, in CPU-only builds, the CUDA half of device.h reporting no devices.
+// CPU facts (thread count) and, in CPU-only builds, an accelerator backend reporting no devices.
+#include "core/device_backends.h"
 #include "ckeras/device.h"
 #include "ckeras/error.h"
 
@@ -23,29 +24,29 @@ void set_cpu_num_threads(int n) {
 #endif
 }
 
-void check_device(Device device) {
-    if (device.type == DeviceType::CPU) {
-        CKERAS_CHECK(device.index == 0, "there is one cpu device, got index ", device.index);
-        return;
-    }
-    int n = cuda_device_count();
-    if (n == 0) throw_error(ErrorKind::Runtime, "cannot use ", device.str(), ": ", cuda_unavailable_reason());
-    CKERAS_CHECK(device.index >= 0 && device.index < n, "cannot use ", device.str(), ": only ", n,
-                 " CUDA device(s) are visible");
-}
-
 #ifndef CKERAS_WITH_CUDA
+namespace {
+// CPU-only builds: an accelerator backend with no devices that says why.
+class NoCudaBackend : public DeviceBackend {
+public:
+    int device_count() override { return 0; }
+    std::string unavailable_reason() override { return "this ckeras build has no CUDA support (CPU-only build)"; }
+    std::string device_name(int) override { return ""; }
+    void set_device(int) override {}
+    void* raw_malloc(int64_t) override { return nullptr; }
+    void raw_free(void*) override {}
+    void mem_info(int64_t* free_bytes, int64_t* total_bytes) override { *free_bytes = *total_bytes = 0; }
+    void copy(void*, DeviceType, const void*, DeviceType, int64_t) override {
+        throw_error(ErrorKind::Runtime, unavailable_reason());
+    }
+    void synchronize() override {}
+};
+}  // namespace
+
+std::unique_ptr<DeviceBackend> make_cuda_backend() { return std::make_unique<NoCudaBackend>(); }
 bool is_cuda_build() { return false; }
-int cuda_device_count() { return 0; }
-std::string cuda_unavailable_reason() { return "this ckeras build has no CUDA support (CPU-only build)"; }
-std::string cuda_device_name(int) { return ""; }
 std::string cuda_build_version() { return ""; }
 std::string cuda_build_archs() { return ""; }
-void* device_malloc(Device device, int64_t) {
-    check_device(device);
-    return nullptr;
-}
-void device_free(Device, void*) {}
 #endif
 
 }  // namespace ckeras

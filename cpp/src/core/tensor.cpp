@@ -7,6 +7,7 @@
 #include "ckeras/autograd.h"
 #include "ckeras/device.h"
 #include "ckeras/kernels.h"
+#include "ckeras/ops.h"
 
 namespace ckeras {
 
@@ -109,7 +110,7 @@ Tensor Tensor::detach() const {
 }
 
 std::vector<double> Tensor::to_vector() const {
-    CKERAS_CHECK(device().type == DeviceType::CPU, "to_vector needs a cpu tensor");
+    if (device().type != DeviceType::CPU) return to_device(*this, Device{}).to_vector();
     int64_t n = numel();
     std::vector<double> out(static_cast<size_t>(n));
     if (n == 0) return out;

@@ -58,10 +58,11 @@ static Tensor binary_raw(BinaryOp op, const Tensor& a, const Tensor& b, DType dt
     return out;
 }
 
-Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
-    check_defined(binary_op_name(op), a);
-    check_defined(binary_op_name(op), b);
-    check_same_device(binary_op_name(op), a, b);
+Tensor binary(BinaryOp op, const Tensor& a_in, const Tensor& b_in) {
+    check_defined(binary_op_name(op), a_in);
+    check_defined(binary_op_name(op), b_in);
+    Tensor a = a_in, b = b_in;
+    follow_device(binary_op_name(op), a, b);
     DType dt = binary_compute_dtype(op, a.dtype(), b.dtype());
     Tensor out = binary_raw(op, a, b, dt);
     if (binary_op_is_predicate(op) || !is_floating(dt) || !needs_grad({&a, &b})) return out;
@@ -114,9 +115,10 @@ Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b
 Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
 Tensor neg(const Tensor& x) { return unary(UnaryOp::Neg, x); }
 
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-    check_same_device("where", cond, a);
-    check_same_device("where", a, b);
+Tensor where(const Tensor& cond_in, const Tensor& a_in, const Tensor& b_in) {
+    Tensor cond = cond_in, a = a_in, b = b_in;
+    follow_device("where", a, b);
+    follow_device("where", cond, a);
     Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape()), b.shape());
     DType dt = promote_types(a.dtype(), b.dtype());
     Tensor c = broadcast_to(cast(cond, DType::Bool).detach(), shape);

@@ -2,12 +2,18 @@
 // base for backward nodes that keep saved tensors.
 #pragma once
 #include "ckeras/autograd.h"
+#include "ckeras/device.h"
 #include "ckeras/kernels.h"
 #include "ckeras/ops.h"
 
 namespace ckeras {
 
-inline KernelTable& kt(const Tensor& x) { return kernel_table(x.device().type); }
+// The kernel table for x's device, with that device made current (a no-op on the CPU).
+inline KernelTable& kt(const Tensor& x) {
+    Device d = x.device();
+    if (d.type != DeviceType::CPU) accelerator().set_device(d.index);
+    return kernel_table(d.type);
+}
 
 // The kernel `slot` for x's device, or NotImplemented naming op and device.
 #define CKERAS_KERNEL(x, slot, opname) ::ckeras::require_kernel(::ckeras::kt(x).slot, opname, (x).device())
@@ -15,6 +21,17 @@ inline KernelTable& kt(const Tensor& x) { return kernel_table(x.device().type); 
 inline void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
     CKERAS_CHECK(a.device() == b.device(), op, ": inputs are on different devices (", a.device().str(), " and ",
                  b.device().str(), ")");
+}
+
+// Mixed devices: a 0-d tensor (a Python scalar) moves to the device of an operand with data (rank >= 1);
+// of two 0-d tensors, the CPU one moves. Anything else on two devices is an error naming both.
+inline void follow_device(const char* op, Tensor& a, Tensor& b) {
+    if (a.device() == b.device()) return;
+    bool a_moves = a.dim() == 0 && (b.dim() > 0 || a.device().type == DeviceType::CPU);
+    bool b_moves = !a_moves && b.dim() == 0 && (a.dim() > 0 || b.device().type == DeviceType::CPU);
+    if (a_moves) a = to_device(a, b.device());
+    else if (b_moves) b = to_device(b, a.device());
+    else check_same_device(op, a, b);
 }
 
 inline void check_defined(const char* op, const Tensor& x) {

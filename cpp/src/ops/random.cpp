@@ -17,7 +17,7 @@ static Tensor random_impl(const char* op, RandomDist dist, const Shape& shape, d
                           uint64_t seed, uint64_t offset) {
     check_float_dtype(op, dtype);
     const int64_t n = checked_numel(shape);
-    Tensor out = Tensor::empty(shape, dtype, Device{});
+    Tensor out = Tensor::empty(shape, dtype, current_device());
     if (n) CKERAS_KERNEL(out, random, op)(dist, dtype, out.data_ptr(), n, seed, offset, a, b);
     return out;
 }

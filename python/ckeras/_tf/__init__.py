@@ -5,13 +5,13 @@ with TF's argument names and defaults. `name` arguments are accepted and ignored
 graph-mode behaviour (`tf.function` only returns the function it is given).
 """
 import builtins
-import contextlib
 import functools
 
 import numpy as np
 
 from ckeras import _core, ops
 from ckeras._tf import dtypes
+from ckeras._devices import device  # noqa: F401  (tf.device / keras.device)
 from ckeras._tf.dtypes import _name
 from ckeras.ops.core import _tensor
 
@@ -188,33 +188,6 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
 
 def broadcast_to(input, shape, name=None):  # noqa: A002
     return ops.broadcast_to(input, tuple(int(d) for d in np.asarray(shape).reshape(-1)))
-
-
-def _device_string(device_name):
-    """TF device names (`/GPU:0`, `/device:CPU:0`, `/job:x/replica:0/task:0/device:GPU:1`) and Keras
-    ones (`cpu`, `gpu:0`, `cuda:0`) to the engine's spelling (`cpu`, `gpu:N`)."""
-    s = str(device_name).strip()
-    s = s.rsplit("device:", 1)[-1] if "device:" in s else s.rsplit("/", 1)[-1]
-    kind, _, index = s.lower().partition(":")
-    if kind == "cpu":
-        if index not in ("", "0"):
-            raise ValueError(f"invalid device '{device_name}': ckeras has one CPU device, CPU:0")
-        return "cpu"
-    return f"{kind}:{index}" if index else kind
-
-
-@contextlib.contextmanager
-def device(device_name):
-    """`with tf.device("/CPU:0"):` / `with keras.device("cpu"):`: checks that the device exists.
-
-    Placement follows the engine's default device for now: the block runs unchanged, but a GPU name
-    on a machine without a usable GPU raises a RuntimeError that says why.
-    """
-    try:
-        _core.check_device(_device_string(device_name))
-    except RuntimeError as e:
-        raise RuntimeError(f"Cannot place ops on device '{device_name}': {e}") from None
-    yield
 
 
 def function(func=None, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False,

@@ -78,6 +78,11 @@ class Variable:
         return self._value.ndim
 
     @property
+    def device(self):
+        """Where the value lives: `"cpu"` or `"cuda:N"`."""
+        return self._value.device
+
+    @property
     def trainable(self):
         return self._trainable
 

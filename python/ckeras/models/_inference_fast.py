@@ -97,7 +97,9 @@ def _cached_plan(d, layers, feature_shape):
         else:
             return cache[3]
     found = _stages(layers, feature_shape, _KINDS)
-    plan = None if found is None else (_core.ForwardPlan(found[0]), found[1])
+    on_cpu = all(v.device == "cpu" for *_, kernel, bias in _dense_state(layers, _KINDS)
+                 for v in (kernel, bias) if v is not None)
+    plan = None if found is None or not on_cpu else (_core.ForwardPlan(found[0]), found[1])
     d["_fast_call_cache"] = (feature_shape, tuple(layers), _dense_state(layers, _KINDS), plan)
     return plan
 
@@ -135,6 +137,8 @@ def call(model, args, kwargs):
         return None
     plan, width = found
     t = _core.convert_to_tensor(x) if cls is np.ndarray else x
+    if t.device != "cpu":
+        return None
     if t.ndim != 2:
         t = _core.reshape(t, [t.shape[0], width])
     out, logits = plan(t)

@@ -91,6 +91,15 @@ class FitPlan:
         return self.model.get_metrics_result(), r.first_bad_step, r.first_bad_loss
 
 
+def _off_cpu(model, x):
+    """What is not on the CPU ("data is", "model's variables are"), or None."""
+    if getattr(x, "device", "cpu") != "cpu":
+        return "data is"
+    if any(v.device != "cpu" for v in model.weights):
+        return "model's variables are"
+    return None
+
+
 def prepare(model, iterator, callbacks):
     """A FitPlan for this `fit`, or None when the eager step must run (the reason is kept in
     `model._train_plan_status`). Builds what the first eager step would build (model, compiled loss and
@@ -108,6 +117,9 @@ def prepare(model, iterator, callbacks):
         x, y = data
         if x.dtype != "float32" or x.ndim < 2:
             raise Ineligible(f"inputs of dtype {x.dtype} and rank {x.ndim}")
+        off_cpu = _off_cpu(model, x)
+        if off_cpu:
+            raise Ineligible(f"the {off_cpu} on a GPU; the captured step runs on the CPU")
         stages, loss, metric_specs, optimizer, targets = describe(model, tuple(x.shape), y)
         x2 = _core.contiguous(_core.reshape(x, [x.shape[0], -1]))
         try:
