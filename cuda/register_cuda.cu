@@ -3,7 +3,12 @@
 #include "ckeras/kernels.h"
 
 namespace ckeras {
+namespace cuda {
+void register_loss_cuda(KernelTable& t);  // loss.cu
+}  // namespace cuda
 
-void register_cuda_kernels(KernelTable& table) { (void)table; }
+void register_cuda_kernels(KernelTable& table) {
+    cuda::register_loss_cuda(table);
+}
 
 }  // namespace ckeras
