@@ -4,11 +4,13 @@
 
 namespace ckeras {
 namespace cuda {
-void register_loss_cuda(KernelTable& t);  // loss.cu
+void register_loss_cuda(KernelTable& t);    // loss.cu
+void register_random_cuda(KernelTable& t);  // random.cu
 }  // namespace cuda
 
 void register_cuda_kernels(KernelTable& table) {
     cuda::register_loss_cuda(table);
+    cuda::register_random_cuda(table);
 }
 
 }  // namespace ckeras
