@@ -3,7 +3,16 @@
 #include "ckeras/kernels.h"
 
 namespace ckeras {
+namespace cuda {
+void register_loss_cuda(KernelTable& t);       // loss.cu
+void register_random_cuda(KernelTable& t);     // random.cu
+void register_optimizer_cuda(KernelTable& t);  // optimizer.cu
+}  // namespace cuda
 
-void register_cuda_kernels(KernelTable& table) { (void)table; }
+void register_cuda_kernels(KernelTable& table) {
+    cuda::register_loss_cuda(table);
+    cuda::register_random_cuda(table);
+    cuda::register_optimizer_cuda(table);
+}
 
 }  // namespace ckeras

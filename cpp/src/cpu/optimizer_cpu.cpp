@@ -19,74 +19,10 @@
 #include <vector>
 
 #include "cpu/cpu_common.h"
+#include "cpu/optimizer_scalars.h"
 
 namespace ckeras::cpu {
 namespace {
-
-// The per-call scalars every element of every group uses (float32, as Keras casts them).
-struct Scalars {
-    float lr, b1, b2, one_minus_b1, one_minus_b2, eps, momentum, rho, one_minus_rho;
-    float wd, clip;          // wd > 0: decoupled decay; clip > 0: clamp to [-clip, clip]
-    float adam_alpha;        // Adam: lr * sqrt(1 - b2^t) / (1 - b1^t)
-    float one_minus_b1_pow;  // Adamax: 1 - b1^t
-    float nadam_u_t;         // Nadam: u_t = b1 (1 - 0.5 * 0.96^t)
-    float nadam_u_next;      // Nadam: u_{t+1}
-    float nadam_prod;        // Nadam: prod_{k<=t} u_k (Keras's _u_product during step t)
-    float nadam_prod_next;   // Nadam: prod_{k<=t+1} u_k
-    float one_minus_b2_pow;  // Nadam: 1 - b2^t
-    float f32_one_minus_b1, f32_one_minus_b2;  // Nadam, Lion: 1 - f32(b1), 1 - f32(b2), in float32
-};
-
-Scalars make_scalars(const OptimizerStep& s) {
-    CKERAS_CHECK(s.step >= 1, "optimizer_step: step (iterations + 1) must be >= 1, got ", s.step);
-    const float t = static_cast<float>(s.step);
-    Scalars c{};
-    c.lr = float(s.learning_rate);
-    c.b1 = float(s.beta_1);
-    c.b2 = float(s.beta_2);
-    c.one_minus_b1 = float(1.0 - s.beta_1);  // Keras: (1 - self.beta_1) in Python, then cast
-    c.one_minus_b2 = float(1.0 - s.beta_2);
-    c.eps = float(s.epsilon);
-    c.momentum = float(s.momentum);
-    c.rho = float(s.rho);
-    c.one_minus_rho = float(1.0 - s.rho);
-    c.wd = s.weight_decay > 0 ? float(s.weight_decay) : 0.f;
-    c.clip = s.clip_value > 0 ? float(s.clip_value) : 0.f;
-    const float b1_pow = std::pow(c.b1, t), b2_pow = std::pow(c.b2, t);
-    c.adam_alpha = c.lr * std::sqrt(1.f - b2_pow) / (1.f - b1_pow);
-    c.one_minus_b1_pow = 1.f - b1_pow;
-    c.one_minus_b2_pow = 1.f - b2_pow;
-    const float decay = 0.96f;
-    const float factor_t = 1.f - 0.5f * std::pow(decay, t);
-    c.nadam_u_t = c.b1 * factor_t;
-    c.nadam_u_next = c.b1 * (1.f - 0.5f * std::pow(decay, t + 1.f));
-    c.nadam_prod = float(s.nadam_u_product) * c.b1 * factor_t;
-    c.nadam_prod_next = c.nadam_prod * c.nadam_u_next;
-    // Nadam and Lion subtract the already-cast betas (1 - 0.9f = 0.1f + 2.4e-8); Adam, Adamax and
-    // RMSprop subtract in Python and then cast (0.1f).
-    c.f32_one_minus_b1 = 1.f - c.b1;
-    c.f32_one_minus_b2 = 1.f - c.b2;
-    return c;
-}
-
-// The slots a group must carry for this step (see ParamGroup in kernels.h).
-void check_group(const OptimizerStep& s, const ParamGroup& p, int64_t index) {
-    if (p.n == 0) return;
-    CKERAS_CHECK(p.n > 0 && p.param && p.grad, "optimizer_step: group ", index,
-                 " needs param and grad pointers and a size >= 0, got n=", p.n);
-    bool need[3] = {false, false, false};
-    switch (s.kind) {
-        case OptimizerKind::SGD: need[0] = s.momentum != 0; break;
-        case OptimizerKind::Adam: need[0] = need[1] = true; need[2] = s.amsgrad; break;
-        case OptimizerKind::RMSprop: need[0] = true; need[1] = s.momentum > 0; need[2] = s.centered; break;
-        case OptimizerKind::Adagrad: case OptimizerKind::Lion: need[0] = true; break;
-        case OptimizerKind::Adamax: case OptimizerKind::Nadam: need[0] = need[1] = true; break;
-        default: throw_error(ErrorKind::Value, "optimizer_step: unknown optimizer kind ", int(s.kind));
-    }
-    for (int k = 0; k < 3; ++k)
-        CKERAS_CHECK(!need[k] || p.slot[k], "optimizer_step: group ", index, " is missing slot ", k,
-                     " for optimizer kind ", int(s.kind));
-}
 
 // A run-time flag as a compile-time constant: with(flag, [&](auto k) { if constexpr (k) ... }), so
 // that the element loops hold no branches (GCC vectorises no loop with control flow in it).
@@ -101,7 +37,8 @@ inline void with(bool flag, Fn&& fn) {
 // parameter, gradient and slots are distinct buffers, which the compiler cannot prove; vector lanes do
 // the same float operations in the same order, so the bits are those of the scalar loop.
 template <class Update>
-inline void for_elements(const Scalars& c, const ParamGroup& p, int64_t begin, int64_t end, Update&& upd) {
+inline void for_elements(const OptimizerScalars& c, const ParamGroup& p, int64_t begin, int64_t end,
+                         Update&& upd) {
     const float scale = p.grad_scale, clip = c.clip, wd = c.wd, lr = c.lr;
     const float* grad = p.grad;
     float* param = p.param;
@@ -121,7 +58,8 @@ inline void for_elements(const Scalars& c, const ParamGroup& p, int64_t begin, i
 }
 
 // The update of one kind on elements [begin, end) of group p. Comments give the Keras 3 formulas.
-void update_range(const OptimizerStep& s, const Scalars& c, const ParamGroup& p, int64_t begin, int64_t end) {
+void update_range(const OptimizerStep& s, const OptimizerScalars& c, const ParamGroup& p, int64_t begin,
+                  int64_t end) {
     float* s0 = p.slot[0];
     float* s1 = p.slot[1];
     float* s2 = p.slot[2];
@@ -252,10 +190,10 @@ const std::vector<Chunk>& make_chunks(const ParamGroup* groups, int64_t count, i
 constexpr int64_t kParallelMin = 1 << 15;
 
 void optimizer_step_cpu(const OptimizerStep& step, ParamGroup* groups, int64_t count) {
-    const Scalars c = make_scalars(step);
+    const OptimizerScalars c = make_optimizer_scalars(step);
     int64_t total = 0;
     for (int64_t gi = 0; gi < count; ++gi) {
-        check_group(step, groups[gi], gi);
+        check_optimizer_group(step, groups[gi], gi);
         total += std::max<int64_t>(groups[gi].n, 0);
     }
     // The elements of all groups in a row, [0, total), split into equal ranges, one per thread: one large
