@@ -167,6 +167,14 @@ struct KernelTable {
     double (*grad_sq_norm)(const ParamGroup* groups, int64_t count) = nullptr;
 };
 
+// Every slot of KernelTable, for the parity test (a slot filled for one device must be filled for all).
+#define CKERAS_KERNEL_SLOTS(X)                                                                         \
+    X(copy_strided) X(fill) X(arange) X(unary) X(unary_backward) X(binary) X(where) X(reduce) X(gemm)      \
+    X(softmax) X(softmax_backward) X(cross_entropy) X(cross_entropy_backward) X(sparse_cross_entropy)      \
+    X(sparse_cross_entropy_backward) X(binary_cross_entropy) X(binary_cross_entropy_backward)              \
+    X(regression_loss) X(regression_loss_backward) X(gather) X(gather_backward) X(random) X(dropout)       \
+    X(dropout_backward) X(bias_activation) X(optimizer_step) X(grad_sq_norm)
+
 // The table for a device type; CUDA's is empty in a CPU-only build.
 KernelTable& kernel_table(DeviceType type);
 // Throws NotImplemented naming the op and device when a slot is empty.
