@@ -53,6 +53,16 @@ def device(device_name):
         _core.pop_device_scope()
 
 
+@contextlib.contextmanager
+def on_cpu():
+    """Internal: tensors made in the block live on the host (scalars the Python side reads every step)."""
+    _core.push_device_scope("cpu")
+    try:
+        yield
+    finally:
+        _core.pop_device_scope()
+
+
 def set_device(device_name):
     """Makes `device_name` the default device of the process (outside any `ckeras.device` block)."""
     _core.set_default_device(_checked(device_name))

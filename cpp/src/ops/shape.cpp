@@ -44,8 +44,9 @@ static std::pair<const char*, const char*> byte_extent(const Tensor& x) {
     return {base + lo * isz, base + (hi + 1) * isz};
 }
 
-void assign(const Tensor& dst, const Tensor& src) {
-    check_same_device("assign", dst, src);
+void assign(const Tensor& dst, const Tensor& src_in) {
+    // A value from another device is copied over first (Variable.assign(host data) on a GPU variable).
+    Tensor src = src_in.device() == dst.device() ? src_in : to_device(src_in.detach(), dst.device());
     CKERAS_CHECK(broadcast_shapes(dst.shape(), src.shape()) == dst.shape(), "cannot assign a value of shape ",
                  src.shape(), " to a variable of shape ", dst.shape());
     // A source overlapping dst (v.assign(v[::-1])) is copied first, or the copy would read elements it

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ckeras import _core
+from ckeras._devices import on_cpu
 from ckeras.backend.variables import Variable
 from ckeras.ops.core import _tensor
 from ckeras.optimizers._util import (_auto_name, _check_learning_rate, _is_number, _positive,
@@ -74,11 +75,12 @@ class Optimizer:
         self._slots = {}       # slot name -> one Variable per trainable variable
         self._slot_names = []  # the kernel's slot order (see ParamGroup in kernels.h)
         self._exclude_ids, self._exclude_pattern = set(), None
-        self._iterations = self.add_variable((), initializer=0, dtype="int64", name="iteration")
-        if callable(learning_rate):
-            self._learning_rate = learning_rate
-        else:
-            self._learning_rate = self.add_variable((), initializer=float(learning_rate), name="learning_rate")
+        with on_cpu():  # read on the host every step (the update kernel takes them as numbers): no GPU sync
+            self._iterations = self.add_variable((), initializer=0, dtype="int64", name="iteration")
+            if callable(learning_rate):
+                self._learning_rate = learning_rate
+            else:
+                self._learning_rate = self.add_variable((), initializer=float(learning_rate), name="learning_rate")
 
     # ---- hooks for the subclasses ----
     def _slot_layout(self):
