@@ -1,6 +1,7 @@
 // Fills the CUDA kernel table. Kernels arrive family by family (issue: CUDA backend); an empty slot
 // makes the op raise "has no kernel for device cuda:N".
 #include "ckeras/kernels.h"
+#include "gemm_cuda.h"
 
 namespace ckeras {
 namespace cuda {
@@ -13,6 +14,7 @@ void register_cuda_kernels(KernelTable& table) {
     cuda::register_loss_cuda(table);
     cuda::register_random_cuda(table);
     cuda::register_optimizer_cuda(table);
+    cuda::register_gemm_cuda(table);
 }
 
 }  // namespace ckeras

@@ -1,14 +1,22 @@
-// Google Benchmark for the CPU float32 GEMM slot: square 1024^3 and 2048^3, and the dense-layer shapes
-// of a 784-128 MLP at batch 32 and 256 (forward Y = X W, backward dX = dY W^T and dW = X^T dY).
-// Reports FLOP/s (2 M N K per call). Threads: OMP_NUM_THREADS.
+// Google Benchmark for the float32 GEMM: the CPU slot on square 1024^3 and 2048^3, and the dense-layer
+// shapes of a 784-128 MLP at batch 32 and 256 (forward Y = X W, backward dX = dY W^T and dW = X^T dY);
+// the CUDA kernels (FP32, TF32, BF16 math) on 4096^3 and the same MLP shapes. Reports FLOP/s (2 M N K
+// per call). CPU threads: OMP_NUM_THREADS.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "ckeras/device.h"
+#include "ckeras/error.h"
 #include "ckeras/kernels.h"
 #include "cpu/cpu_common.h"
 #include "cpu/gemm_cpu.h"
+#ifdef CKERAS_WITH_CUDA
+#include "gemm_cuda.h"
+#endif
 
 namespace {
 
@@ -51,6 +59,74 @@ void gemm_args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_Gemm_Cpu)->Apply(gemm_args);
+
+// Args: M, N, K, trans_a, trans_b, math (0 FP32, 1 TF32, 2 BF16). One timed iteration queues `reps`
+// products (enough for ~10 ms at 100 TFLOP/s, at most 200) and waits for the GPU, so small shapes
+// measure the device and its launch rate rather than one host round trip. Time per product: Time / reps.
+void BM_Gemm_Cuda(benchmark::State& state) {
+#ifndef CKERAS_WITH_CUDA
+    state.SkipWithError("CPU-only build");
+#else
+    using ckeras::Device;
+    using ckeras::DeviceType;
+    if (ckeras::cuda_device_count() == 0) {
+        state.SkipWithError(("no CUDA device: " + ckeras::cuda_unavailable_reason()).c_str());
+        return;
+    }
+    const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+    const bool ta = state.range(3) != 0, tb = state.range(4) != 0;
+    const auto math = static_cast<ckeras::cuda::GemmMath>(state.range(5));
+    const Device gpu{DeviceType::CUDA, 0}, host{};
+    std::mt19937 rng(0);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    std::vector<float> hA(size_t(M * K)), hB(size_t(K * N));
+    for (auto& x : hA) x = u(rng);
+    for (auto& x : hB) x = u(rng);
+    const int64_t bytes_a = M * K * 4, bytes_b = K * N * 4, bytes_c = M * N * 4;
+    void* A = ckeras::device_malloc(gpu, bytes_a);
+    void* B = ckeras::device_malloc(gpu, bytes_b);
+    void* C = ckeras::device_malloc(gpu, bytes_c);
+    ckeras::device_copy(A, gpu, hA.data(), host, bytes_a);
+    ckeras::device_copy(B, gpu, hB.data(), host, bytes_b);
+    const int64_t lda = ta ? M : K, ldb = tb ? K : N;  // stored A: (K, M) if ta; stored B: (N, K) if tb
+    const double flops = 2.0 * double(M) * double(N) * double(K);
+    const int reps = int(std::clamp(1e12 / flops, 1.0, 200.0));
+    auto gemm = [&] {
+        ckeras::cuda::gemm_cuda(math, ckeras::DType::Float32, ta, tb, M, N, K, 1.0, A, lda, B, ldb, 0.0, C, N);
+    };
+    try {
+        gemm();  // warm-up: allocator, shared-memory attributes, split-K counters
+        ckeras::device_synchronize(gpu);
+        for (auto _ : state) {
+            for (int r = 0; r < reps; ++r) gemm();
+            ckeras::device_synchronize(gpu);
+        }
+        state.counters["FLOPS"] =
+            benchmark::Counter(flops * reps * double(state.iterations()), benchmark::Counter::kIsRate);
+        state.counters["reps"] = reps;
+    } catch (const ckeras::Error& e) {  // e.g. TF32 / BF16 on a GPU older than sm_80
+        state.SkipWithError(e.what());
+    }
+    ckeras::device_free(gpu, A);
+    ckeras::device_free(gpu, B);
+    ckeras::device_free(gpu, C);
+#endif
+}
+
+void gemm_cuda_args(benchmark::internal::Benchmark* b) {
+    b->ArgNames({"M", "N", "K", "ta", "tb", "math"});
+    for (int64_t math : {0, 1, 2}) {
+        b->Args({4096, 4096, 4096, 0, 0, math});
+        for (int64_t batch : {32, 256}) {
+            b->Args({batch, 128, 784, 0, 0, math});  // forward: X (batch, 784) @ W (784, 128)
+            b->Args({batch, 784, 128, 0, 1, math});  // dX = dY (batch, 128) @ W^T, W stored (784, 128)
+            b->Args({784, 128, batch, 1, 0, math});  // dW = X^T @ dY, X stored (batch, 784)
+        }
+    }
+    b->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
+BENCHMARK(BM_Gemm_Cuda)->Apply(gemm_cuda_args);
 
 }  // namespace
 

@@ -35,9 +35,10 @@ void batched_gemm(const Tensor& out, const Tensor& a, const Tensor& b) {
     auto ob = as_gemm_operand(K, N, b.strides()[nd - 2], b.strides()[nd - 1]);
     CKERAS_ASSERT(oa && ob);
     size_t isz = out.itemsize();
-    // Large products run in row chunks so that Ctrl-C is noticed within about a second.
+    // Large products run in row chunks so that Ctrl-C is noticed within about a second. On the CPU only:
+    // a GPU launch returns at once, so chunks would only add launches and shrink each one's grid.
     double flops = 2.0 * static_cast<double>(M) * N * K;
-    int64_t rows = flops > kInterruptPollFlops
+    int64_t rows = flops > kInterruptPollFlops && out.device().type == DeviceType::CPU
                        ? std::max<int64_t>(256, static_cast<int64_t>(M * kInterruptPollFlops / flops))
                        : M;
     Shape idx(std::max<int64_t>(nd - 2, 0), 0);
