@@ -60,22 +60,8 @@ def _set_tf32(ckeras, torch, enabled):
 
 
 def _ckeras_sync(ckeras, sample):
-    """A function that waits for ckeras's GPU work: a synchronize call where the API has one, else the
-    copy of one element to the host (which waits for the stream)."""
-    candidates = []
-    for owner in (ckeras, getattr(ckeras, "backend", None), ckeras._core):
-        for name in ("synchronize", "device_synchronize", "cuda_synchronize"):
-            fn = getattr(owner, name, None)
-            if callable(fn):
-                candidates += [fn, lambda fn=fn: fn("gpu:0")]
-    candidates.append(lambda: ckeras.ops.convert_to_numpy(sample[:1, :1]))
-    for fn in candidates:
-        try:
-            fn()
-            return fn
-        except Exception:  # noqa: BLE001 - probing signatures
-            continue
-    raise RuntimeError("found no way to wait for ckeras's GPU work")
+    """A function that waits for ckeras's queued GPU work."""
+    return lambda: ckeras._core.device_synchronize("gpu:0")
 
 
 def _time_per_call(fn, sync, calls, repeat):
