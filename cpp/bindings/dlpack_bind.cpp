@@ -1,6 +1,7 @@
 // DLPack exchange (the legacy "dltensor" capsule of DLPack 0.8, which NumPy, PyTorch, JAX and CuPy all
 // read and write): Tensor.__dlpack__/__dlpack_device__ and from_dlpack(), both zero-copy.
 #include "bind_common.h"
+#include "ckeras/device.h"
 
 namespace ckeras::bind {
 namespace {
@@ -97,7 +98,8 @@ Tensor from_dlpack_capsule(py::capsule cap) {
     if (d.device.device_type != kDLCPU) {
         if (m->deleter) m->deleter(m);
         PyCapsule_SetName(cap.ptr(), "used_dltensor");
-        throw py::value_error("from_dlpack: only CPU tensors can be imported by this build");
+        throw py::value_error("from_dlpack: only CPU tensors can be imported so far; copy a GPU tensor to the "
+                              "host first (e.g. torch's .cpu()), then move it with .to('gpu:0')");
     }
     DType dt = from_dl(d.dtype);
     Shape shape(d.shape, d.shape + d.ndim);
@@ -118,8 +120,13 @@ void bind_dlpack(py::module_& m) {
     cls.def("__dlpack__", [](const Tensor& t, py::object stream, py::object max_version, py::object dl_device,
                              py::object copy) {
         (void)stream, (void)max_version, (void)dl_device;
-        if (!copy.is_none() && copy.cast<bool>()) return to_dlpack(ckeras::copy(t).detach());
-        return to_dlpack(t);
+        Tensor out = !copy.is_none() && copy.cast<bool>() ? ckeras::copy(t).detach() : t;
+        // The consumer reads on its own stream: our queued writes must be finished first.
+        if (out.device().type != DeviceType::CPU) {
+            py::gil_scoped_release nogil;
+            device_synchronize(out.device());
+        }
+        return to_dlpack(out);
     }, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
        py::arg("dl_device") = py::none(), py::arg("copy") = py::none());
     cls.def("__dlpack_device__", [](const Tensor& t) {

@@ -95,6 +95,14 @@ def test_copies_between_devices_keep_values_and_gradients(backend):
         np.testing.assert_array_equal(np.asarray(ops.transpose(g)[1:, ::-1].to("cpu")), a.T[1:, ::-1])
         assert "device=cuda:0" in repr(g) and "11." in repr(g)
         assert float(ops.sum(g)) == 66.0 and g[2, 3].item() == 11.0
+        assert g.__dlpack_device__() == (2, 0) and c.__dlpack_device__() == (1, 0)  # kDLCUDA, kDLCPU
+        g.__dlpack__()  # waits for the queued work before a consumer reads it
+        try:
+            ckeras.from_dlpack(g)
+        except ValueError as e:
+            assert "copy a GPU tensor to the host first" in str(e)
+        else:
+            raise AssertionError("no error")
         v = ckeras.Variable(a, name="w")  # on the GPU
         with ckeras.GradientTape() as tape:
             with ckeras.device("cpu"):
