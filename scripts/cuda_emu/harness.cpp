@@ -1,20 +1,22 @@
-// Runs the emulated CUDA GEMM against a double-precision reference over shapes, transposes, strides,
-// math modes and SM counts (which steer the tile and split-K choice).
+// Runs the emulated CUDA GEMM against a double-precision reference over shapes, transposes, strides
+// and math modes; run.sh repeats it over SM counts (CKERAS_EMU_SM_COUNT steers the tile and split-K
+// choice) and a smaller shared-memory limit. Device memory is host memory on the emulated device.
+//     gemm_harness [sweep|split-k|edges|small-smem] [mode]    mode: 0 FP32, 1 TF32, 2 BF16, 3 FP64
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 #include "gemm_cuda.h"
-#include "gemm_common.cuh"
 #include "ckeras/kernels.h"
-namespace emu { extern int sms; extern int smem_optin; }
 using namespace ckeras;
 int failures = 0, cases = 0;
 
 template <class T>
 void run(cuda::GemmMath math, int64_t M, int64_t N, int64_t K, bool ta, bool tb, double alpha, double beta,
-         int64_t pad, int64_t off, int sms) {
-    emu::sms = sms;
+         int64_t pad, int64_t off) {
     std::mt19937 rng(unsigned(M * 7 + N * 13 + K));
     std::uniform_real_distribution<double> u(-1, 1);
     const double nan = std::nan("");
@@ -58,49 +60,51 @@ void run(cuda::GemmMath math, int64_t M, int64_t N, int64_t K, bool ta, bool tb,
     ++cases;
     if (bad) {
         ++failures;
-        printf("FAIL math=%d f%d %ldx%ldx%ld ta=%d tb=%d a=%g b=%g pad=%ld off=%ld sms=%d: %d bad\n", int(math), int(8 * sizeof(T)),
-               long(M), long(N), long(K), ta, tb, alpha, beta, long(pad), long(off), sms, bad);
+        printf("FAIL math=%d f%d %ldx%ldx%ld ta=%d tb=%d a=%g b=%g pad=%ld off=%ld: %d bad\n", int(math), int(8 * sizeof(T)),
+               long(M), long(N), long(K), ta, tb, alpha, beta, long(pad), long(off), bad);
     }
 }
 
+template <class... A>
+void run_mode(int mode, int64_t M, int64_t N, int64_t K, bool ta, bool tb, A... rest) {
+    if (mode == 3) run<double>(cuda::GemmMath::FP32, M, N, K, ta, tb, rest...);
+    else run<float>(cuda::GemmMath(mode), M, N, K, ta, tb, rest...);
+}
+
 int main(int argc, char** argv) {
-    const int which = argc > 1 ? atoi(argv[1]) : -1;
+    const std::string part = argc > 1 ? argv[1] : "sweep";
+    const int which = argc > 2 ? atoi(argv[2]) : -1;
+    const char* sms = std::getenv("CKERAS_EMU_SM_COUNT");
     struct S { int64_t M, N, K; };
-    std::vector<S> shapes = {{1, 1, 1}, {7, 33, 127}, {33, 70, 45}, {130, 65, 96}, {64, 64, 257}, {20, 140, 300}};
-    for (int sms : {1, 4, 40}) {
+    if (part == "sweep") {
+        const std::vector<S> shapes = {{1, 1, 1}, {7, 33, 127}, {33, 70, 45}, {130, 65, 96}, {64, 64, 257}, {20, 140, 300}};
         for (auto s : shapes)
             for (int t = 0; t < 4; ++t)
                 for (int mode = 0; mode < 4; ++mode) {
                     if (which >= 0 && mode != which) continue;
                     for (int64_t pad : {0, 3}) {
-                        const int64_t off = pad == 3 ? 1 : 0;
                         const double alpha = pad ? -0.5 : 1.0, beta = pad ? 1.5 : 0.0;
-                        if (mode == 3) run<double>(cuda::GemmMath::FP32, s.M, s.N, s.K, t & 2, t & 1, alpha, beta, pad, off, sms);
-                        else run<float>(cuda::GemmMath(mode), s.M, s.N, s.K, t & 2, t & 1, alpha, beta, pad, off, sms);
+                        run_mode(mode, s.M, s.N, s.K, t & 2, t & 1, alpha, beta, pad, int64_t(pad == 3 ? 1 : 0));
                     }
                 }
-        printf("sms=%d done: %d cases, %d failures\n", sms, cases, failures);
-        fflush(stdout);
+    } else if (part == "split-k") {  // the larger tiles, K split across blocks
+        for (int mode = 0; mode < 4; ++mode) {
+            if (which >= 0 && mode != which) continue;
+            for (auto s : std::vector<S>{{130, 130, 1100}, {100, 100, 600}, {70, 70, 300}})
+                for (int t = 0; t < 4; t += 3) run_mode(mode, s.M, s.N, s.K, t & 2, t & 1, 1.0, 0.5, int64_t(4), int64_t(0));
+        }
+    } else if (part == "edges") {  // K == 0, alpha == 0, M == 0
+        run<float>(cuda::GemmMath::TF32, 5, 9, 0, false, false, 1.0, 0.0, 2, 0);
+        run<float>(cuda::GemmMath::FP32, 5, 9, 0, true, true, 1.0, -0.5, 2, 0);
+        run<float>(cuda::GemmMath::FP32, 5, 9, 3, true, true, 0.0, -0.5, 2, 0);
+        run<double>(cuda::GemmMath::FP32, 0, 9, 3, true, true, 1.0, 0.0, 2, 0);
+    } else if (part == "small-smem") {  // run with CKERAS_EMU_SMEM_OPTIN=101376: the small tile only
+        run<float>(cuda::GemmMath::BF16, 130, 140, 70, false, true, 1.0, 0.0, 0, 0);
+        run<float>(cuda::GemmMath::TF32, 130, 140, 70, true, false, 1.0, 0.0, 0, 0);
+    } else {
+        printf("unknown part %s\n", part.c_str());
+        return 2;
     }
-    // split-K on the larger tiles
-    for (int mode = 0; mode < 4; ++mode) {
-        if (which >= 0 && mode != which) continue;
-        for (auto s : std::vector<S>{{130, 130, 1100}, {100, 100, 600}, {70, 70, 300}})
-            for (int t = 0; t < 4; t += 3) {
-                if (mode == 3) run<double>(cuda::GemmMath::FP32, s.M, s.N, s.K, t & 2, t & 1, 1.0, 0.5, 4, 0, 8);
-                else run<float>(cuda::GemmMath(mode), s.M, s.N, s.K, t & 2, t & 1, 1.0, 0.5, 4, 0, 8);
-            }
-    }
-    printf("split-K done: %d cases, %d failures\n", cases, failures);
-    // K == 0, alpha == 0, M == 0
-    run<float>(cuda::GemmMath::TF32, 5, 9, 0, false, false, 1.0, 0.0, 2, 0, 4);
-    run<float>(cuda::GemmMath::FP32, 5, 9, 0, true, true, 1.0, -0.5, 2, 0, 4);
-    run<float>(cuda::GemmMath::FP32, 5, 9, 3, true, true, 0.0, -0.5, 2, 0, 4);
-    run<double>(cuda::GemmMath::FP32, 0, 9, 3, true, true, 1.0, 0.0, 2, 0, 4);
-    // a smaller shared-memory limit (~100 KB GPUs): the tensor-core path must fall back to the small tile
-    emu::smem_optin = 101376;
-    run<float>(cuda::GemmMath::BF16, 130, 140, 70, false, true, 1.0, 0.0, 0, 0, 1);
-    run<float>(cuda::GemmMath::TF32, 130, 140, 70, true, false, 1.0, 0.0, 0, 0, 1);
-    printf("total: %d cases, %d failures\n", cases, failures);
+    printf("%s (sms=%s): %d cases, %d failures\n", part.c_str(), sms ? sms : "default", cases, failures);
     return failures != 0;
 }

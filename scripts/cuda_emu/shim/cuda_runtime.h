@@ -1,97 +1,108 @@
-// Host emulation of the bits of CUDA the GEMM kernels use: every CUDA thread of a block is a
-// std::thread; __syncthreads and warp-wide mma are barriers. For checking index math only.
+// The CUDA runtime API and language built-ins, emulated on the host (scripts/cuda_emu): the types,
+// error codes and runtime calls ckeras uses (emu_runtime.cpp: one device, memory is host memory,
+// streams are synchronous), the function qualifiers, and the device built-ins (emu_device.h). Include
+// order mirrors nvcc: the translated sources include this through cuda_check.cuh.
 #pragma once
+#include <math.h>  // libstdc++'s wrapper: float overloads of exp, log, ... in the global namespace
+
 #include <algorithm>
-#include <atomic>
-#include <barrier>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <memory>
-#include <thread>
-#include <vector>
+
+#include "emu_core.h"
 
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline
-#define __shared__ static
+#define __shared__ static thread_local
+#define __constant__ static
+#define __managed__
 #define __align__(n) __attribute__((aligned(n)))
 #define __launch_bounds__(...)
+#define __restrict__ __restrict
 
-struct alignas(16) float4 { float x, y, z, w; };
+#define CUDART_VERSION 12000
+
 struct alignas(8) float2 { float x, y; };
+struct float3 { float x, y, z; };
+struct alignas(16) float4 { float x, y, z, w; };
 struct alignas(16) double2 { double x, y; };
-struct uint3 { unsigned x = 0, y = 0, z = 0; };
-struct dim3 {
-    unsigned x, y, z;
-    dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {}
+struct alignas(8) int2 { int x, y; };
+struct alignas(16) int4 { int x, y, z, w; };
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+inline double2 make_double2(double x, double y) { return {x, y}; }
+
+enum cudaError {
+    cudaSuccess = 0,
+    cudaErrorInvalidValue = 1,
+    cudaErrorMemoryAllocation = 2,
+    cudaErrorInvalidConfiguration = 9,
+    cudaErrorInsufficientDriver = 35,
+    cudaErrorNoDevice = 100,
+    cudaErrorInvalidDevice = 101,
+    cudaErrorAssert = 710,
+    cudaErrorLaunchFailure = 719,
 };
-typedef int cudaError_t;
-enum { cudaSuccess = 0, cudaErrorMemoryAllocation = 2 };
-typedef void* cudaStream_t;
-inline const char* cudaGetErrorString(int) { return "emulated error"; }
-enum cudaDeviceAttr { cudaDevAttrComputeCapabilityMajor, cudaDevAttrMaxSharedMemoryPerBlockOptin };
-enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize };
-inline int cudaGetDevice(int* d) { *d = 0; return 0; }
-namespace emu { extern int smem_optin; extern int cc_major; }
-inline int cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) {
-    *v = a == cudaDevAttrComputeCapabilityMajor ? emu::cc_major : emu::smem_optin;
-    return 0;
-}
-template <class F> int cudaFuncSetAttribute(F, cudaFuncAttribute, int bytes) {
-    if (bytes > emu::smem_optin) std::abort();
-    return 0;
-}
-template <class T> int cudaMalloc(T** p, size_t n) { *p = static_cast<T*>(std::calloc(n, 1)); return 0; }
-inline int cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) { std::memset(p, v, n); return 0; }
+typedef cudaError cudaError_t;
+enum cudaMemcpyKind {
+    cudaMemcpyHostToHost = 0,
+    cudaMemcpyHostToDevice = 1,
+    cudaMemcpyDeviceToHost = 2,
+    cudaMemcpyDeviceToDevice = 3,
+    cudaMemcpyDefault = 4,
+};
+enum cudaDeviceAttr {
+    cudaDevAttrMaxThreadsPerBlock = 1,
+    cudaDevAttrMaxSharedMemoryPerBlock = 8,
+    cudaDevAttrWarpSize = 10,
+    cudaDevAttrMultiProcessorCount = 16,
+    cudaDevAttrComputeCapabilityMajor = 75,
+    cudaDevAttrComputeCapabilityMinor = 76,
+    cudaDevAttrMaxSharedMemoryPerBlockOptin = 97,
+};
+enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+constexpr unsigned cudaStreamDefault = 0, cudaStreamNonBlocking = 1;
+struct cudaDeviceProp {
+    char name[256];
+    size_t totalGlobalMem, sharedMemPerBlock;
+    int warpSize, maxThreadsPerBlock, major, minor, multiProcessorCount;
+};
 
-namespace emu {
-extern thread_local uint3 t_thread, t_block;
-extern dim3 g_grid, g_block;
-extern std::barrier<>* block_barrier;
-extern std::vector<std::unique_ptr<std::barrier<>>> warp_barriers;
-extern std::vector<unsigned char> dyn_smem;
-extern std::atomic<long> launches;
-}  // namespace emu
-#define threadIdx (::emu::t_thread)
-#define blockIdx (::emu::t_block)
-#define gridDim (::emu::g_grid)
-#define blockDim (::emu::g_block)
-inline void __syncthreads() { emu::block_barrier->arrive_and_wait(); }
-inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
-inline int atomicAdd(int* p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
-template <class T> T __ldcg(const T* p) { return *p; }
-inline void __trap() { std::abort(); }
-inline int min(int a, int b) { return a < b ? a : b; }
-inline int max(int a, int b) { return a > b ? a : b; }
-template <class T> T* emu_dynamic_smem() { return reinterpret_cast<T*>(emu::dyn_smem.data()); }
-
-// Runs the grid block by block (shared arrays are function statics), each block's threads at once.
-template <class K, class... A>
-void emu_launch(K kernel, dim3 grid, dim3 block, size_t smem, cudaStream_t, A... args) {
-    emu::launches++;
-    emu::g_grid = grid, emu::g_block = block;
-    const unsigned nt = block.x;
-    emu::dyn_smem.assign(smem + 16, 0xFF);  // NaN bytes: reading an unwritten element shows
-    for (unsigned bz = 0; bz < grid.z; ++bz)
-        for (unsigned by = 0; by < grid.y; ++by)
-            for (unsigned bx = 0; bx < grid.x; ++bx) {
-                std::barrier<> bb(nt);
-                emu::block_barrier = &bb;
-                emu::warp_barriers.clear();
-                for (unsigned w = 0; w < (nt + 31) / 32; ++w)
-                    emu::warp_barriers.emplace_back(new std::barrier<>(std::min(32u, nt - w * 32)));
-                std::vector<std::thread> ths;
-                for (unsigned t = 0; t < nt; ++t)
-                    ths.emplace_back([&, t] {
-                        emu::t_thread = uint3{t, 0, 0};
-                        emu::t_block = uint3{bx, by, bz};
-                        kernel(args...);
-                        emu::warp_barriers[t / 32]->arrive_and_drop();
-                        bb.arrive_and_drop();
-                    });
-                for (auto& th : ths) th.join();
-            }
+cudaError_t cudaGetDeviceCount(int* count);
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device);
+cudaError_t cudaSetDevice(int device);
+cudaError_t cudaGetDevice(int* device);
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device);
+cudaError_t cudaMalloc(void** ptr, size_t nbytes);
+template <class T>
+cudaError_t cudaMalloc(T** ptr, size_t nbytes) {
+    return cudaMalloc(reinterpret_cast<void**>(ptr), nbytes);
 }
+cudaError_t cudaFree(void* ptr);
+cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes);
+cudaError_t cudaMemcpy(void* dst, const void* src, size_t nbytes, cudaMemcpyKind kind);
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t nbytes, cudaMemcpyKind kind, cudaStream_t stream = nullptr);
+cudaError_t cudaMemset(void* ptr, int value, size_t nbytes);
+cudaError_t cudaMemsetAsync(void* ptr, int value, size_t nbytes, cudaStream_t stream = nullptr);
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags);
+cudaError_t cudaStreamCreate(cudaStream_t* stream);
+cudaError_t cudaStreamDestroy(cudaStream_t stream);
+cudaError_t cudaStreamSynchronize(cudaStream_t stream);
+cudaError_t cudaDeviceSynchronize();
+cudaError_t cudaGetLastError();
+cudaError_t cudaPeekAtLastError();
+const char* cudaGetErrorString(cudaError_t err);
+const char* cudaGetErrorName(cudaError_t err);
+cudaError_t emu_func_set_attribute(const void* func, cudaFuncAttribute attr, int value);
+template <class F>
+cudaError_t cudaFuncSetAttribute(F* func, cudaFuncAttribute attr, int value) {
+    return emu_func_set_attribute(reinterpret_cast<const void*>(func), attr, value);
+}
+
+#include "emu_device.h"
+#include "emu_mma.h"
