@@ -4,6 +4,14 @@
 
 namespace ckeras {
 
-void register_cuda_kernels(KernelTable& table) { (void)table; }
+namespace cuda {
+void register_copy_cuda(KernelTable& t);             // copy.cu: copy_strided, fill, arange
+void register_gather_cuda(KernelTable& t);           // gather.cu: gather, gather_backward
+}  // namespace cuda
+
+void register_cuda_kernels(KernelTable& table) {
+    cuda::register_copy_cuda(table);
+    cuda::register_gather_cuda(table);
+}
 
 }  // namespace ckeras
