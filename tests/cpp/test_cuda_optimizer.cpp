@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "ckeras/optim.h"
 #include "cuda_twin.h"
 #include "test_util.h"
 
@@ -25,16 +26,10 @@ using namespace ckeras::test;
 
 namespace {
 
-// Which slots a kind uses (mirrors the ParamGroup comment in kernels.h); the others stay null.
+// Which slots a kind uses (the ParamGroup positions optim.h reports); the others stay null.
 void needed_slots(const OptimizerStep& s, bool need[3]) {
     need[0] = need[1] = need[2] = false;
-    switch (s.kind) {
-        case OptimizerKind::SGD: need[0] = s.momentum != 0; break;
-        case OptimizerKind::Adam: need[0] = need[1] = true; need[2] = s.amsgrad; break;
-        case OptimizerKind::RMSprop: need[0] = true; need[1] = s.momentum > 0; need[2] = s.centered; break;
-        case OptimizerKind::Adagrad: case OptimizerKind::Lion: need[0] = true; break;
-        case OptimizerKind::Adamax: case OptimizerKind::Nadam: need[0] = need[1] = true; break;
-    }
+    for (int k : optimizer_slot_positions(s)) need[k] = true;
 }
 
 struct Config {
