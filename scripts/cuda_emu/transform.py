@@ -46,7 +46,16 @@ def kernel_start(s, end):
     return i
 
 
-def rewrite_launches(s, rel):
+BOUNDS = r"(?:__launch_bounds__\s*\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)\s*)?"  # parentheses 3 deep
+GLOBAL = re.compile(r"(>\s*)?__global__\s+" + BOUNDS + r"void\s+" + BOUNDS + r"(\w+)\s*\(")
+
+
+def template_kernels(texts):
+    """Names of the __global__ function templates (a template head right before __global__)."""
+    return {m.group(2) for t in texts for m in GLOBAL.finditer(t) if m.group(1)}
+
+
+def rewrite_launches(s, rel, deduced):
     out, pos = [], 0
     while True:
         i = s.find("<<<", pos)
@@ -64,7 +73,11 @@ def rewrite_launches(s, rel):
         name = " ".join(kernel.split())
         site = f'::emu::Site{{"{name}", __FILE__, __LINE__}}'
         sep = ", " if args.strip() else ""
-        out.append(s[pos:start] + f"::emu_launch({site}, {kernel}, ::emu::Config({config}){sep}{args})")
+        if name in deduced:  # a template whose arguments the launch deduces: call it by name
+            call = f"[](auto&... a) {{ {kernel}(a...); }}"
+            out.append(s[pos:start] + f"::emu_launch_deduced({site}, {call}, ::emu::Config({config}){sep}{args})")
+        else:
+            out.append(s[pos:start] + f"::emu_launch({site}, {kernel}, ::emu::Config({config}){sep}{args})")
         pos = e
 
 
@@ -105,24 +118,24 @@ DYN = re.compile(r"extern\s+__shared__\s+(?:__align__\(\d+\)\s+)?([\w:]+)\s+(\w+
 SHARED = re.compile(r"^(\s+)(__shared__\s[^;]*?\b(\w+)\s*(?:\[[^\]]*\]\s*)*;)", re.M)
 
 
-def translate(s, rel):
+def translate(s, rel, deduced):
     s = remove_asm_functions(s)
     s = DYN.sub(r"\1* \2 = emu_dynamic_smem<\1>();", s)
     s = SHARED.sub(r"\1\2 ::emu::shared_touch(&\3, sizeof(\3));", s)
-    s = rewrite_launches(s, rel)
+    s = rewrite_launches(s, rel, deduced)
     return f'#line 1 "{rel}"\n' + s
 
 
 def main():
     src, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
+    paths = [p for p in sorted(src.iterdir()) if p.suffix in (".cu", ".cuh", ".h")]
+    deduced = template_kernels(p.read_text() for p in paths)
     wanted = set()
-    for path in sorted(src.iterdir()):
-        if path.suffix not in (".cu", ".cuh", ".h"):
-            continue
+    for path in paths:
         name = path.stem + ".cpp" if path.suffix == ".cu" else path.name
         wanted.add(name)
-        text = translate(path.read_text(), f"{src.name}/{path.name}")
+        text = translate(path.read_text(), f"{src.name}/{path.name}", deduced)
         dst = out / name
         if not dst.exists() or dst.read_text() != text:
             dst.write_text(text)

@@ -87,8 +87,9 @@ T* emu_dynamic_smem() {
     return static_cast<T*>(emu::dynamic_smem());
 }
 
-// kernel<<<cfg>>>(args...): the arguments are converted to the kernel's parameter types once, as a
-// call would, and every CUDA thread gets its own copy.
+// kernel<<<cfg>>>(args...) for a kernel named with all its template arguments (or none): the arguments
+// are converted to the kernel's parameter types once, as a call would, and each CUDA thread gets its
+// own copy.
 template <class... P, class... A>
 void emu_launch(const emu::Site& site, void (*kernel)(P...), const emu::Config& cfg, A&&... args) {
     using Params = std::tuple<std::decay_t<P>...>;
@@ -103,6 +104,24 @@ void emu_launch(const emu::Site& site, void (*kernel)(P...), const emu::Config& 
                     std::apply(k->kernel, *k->params);
                 },
                 &call);
+}
+
+// The same for a kernel template whose arguments the launch deduces: `call` is a generic lambda that
+// calls the kernel by name on copies of the arguments, so deduction and conversions are a call's.
+template <class F, class... A>
+void emu_launch_deduced(const emu::Site& site, F call, const emu::Config& cfg, A&&... args) {
+    using Args = std::tuple<std::decay_t<A>...>;
+    Args stored(std::forward<A>(args)...);
+    struct Call {
+        F* call;
+        Args* args;
+    } c{&call, &stored};
+    emu::launch(site, nullptr, cfg,
+                [](void* p) {
+                    Call* k = static_cast<Call*>(p);
+                    std::apply([k](auto&... a) { (*k->call)(a...); }, *k->args);
+                },
+                &c);
 }
 
 #define threadIdx (::emu::t_ctx.thread)
