@@ -11,5 +11,6 @@ else
 fi
 emu_build() {
     python3 "$here/transform.py" "$root/cuda" "$out/gen"
+    python3 "$here/transform.py" "$here/selftest" "$out/gen-selftest"
     nice -n 10 make -s -f "$here/Makefile" ROOT="$root" OUT="$out" FMAD="$fmad" -j"${JOBS:-2}" "$1"
 }

@@ -80,8 +80,9 @@ struct Fiber {
 struct Warp {
     unsigned exists = 0, live = 0;  // lanes of the block / lanes that have not exited
     unsigned mask = 0, arrived = 0;  // the collective in progress (mask 0: none)
-    CollectiveFn fn = nullptr;
+    const void* tag = nullptr;       // which kind of collective it is
     unsigned parity = 0;  // deposits alternate between two buffers: a lane may read its result late
+    uint64_t value[2][32];
     Slot in[2][32], out[2][32];
 };
 
@@ -111,6 +112,17 @@ size_t stack_bytes() {
     return n;
 }
 constexpr size_t kGuard = 4096;
+
+// CKERAS_EMU_SCHEDULE=reverse runs blocks, and threads between synchronisation points, from the last to
+// the first: a race that the forward order happens to hide (a read of shared memory that another
+// warp writes without a barrier in between) then shows.
+bool reverse_order() {
+    static const bool r = [] {
+        const char* v = std::getenv("CKERAS_EMU_SCHEDULE");
+        return v && std::strcmp(v, "reverse") == 0;
+    }();
+    return r;
+}
 
 char* new_stack() {
     void* p = mmap(nullptr, stack_bytes() + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -144,6 +156,7 @@ Block& block() {
 void switch_to(Block& b, Fiber* from, Fiber* to) {
     b.cur = to;
     t_ctx.thread = to->tid;
+    t_ctx.lane = to->lane;
     emu_switch(from ? &from->sp : &b.sched_sp, to->sp);
 }
 
@@ -152,7 +165,7 @@ void switch_to(Block& b, Fiber* from, Fiber* to) {
 void suspend(Block& b, Fiber* f) {
     const Warp& w = b.warps[f->warp];
     for (unsigned i = 1; i < 32; ++i) {
-        const unsigned lane = (f->lane + i) % 32;
+        const unsigned lane = (f->lane + (reverse_order() ? 32 - i : i)) % 32;
         if (!(w.exists >> lane & 1u)) continue;
         Fiber* g = &b.fibers[f->warp * 32 + lane];
         if (g->state == State::Ready) return switch_to(b, f, g);
@@ -192,7 +205,8 @@ void fiber_main(Fiber* f) {
 
 void start_fiber(Fiber& f) {
     if (!f.stack) f.stack = new_stack();
-    char* top = f.stack + stack_bytes();
+    // Stack tops staggered across cache sets: tops 4 KiB apart would all compete for one L1 set.
+    char* top = f.stack + stack_bytes() - (f.linear * 592) % 4096;
     void** x = reinterpret_cast<void**>((reinterpret_cast<uintptr_t>(top) - 16) & ~uintptr_t(15));
     x[-1] = reinterpret_cast<void*>(&emu_fiber_entry);  // ret target
     x[-2] = nullptr;                                     // rbp
@@ -242,11 +256,12 @@ void run_block(Block& b) {
     size_t cursor = 0;
     while (b.fault.empty()) {
         Fiber* next = nullptr;
-        for (size_t k = 0; k < b.fibers.size(); ++k) {
-            Fiber& f = b.fibers[(cursor + k) % b.fibers.size()];
+        const size_t n = b.fibers.size();
+        for (size_t k = 0; k < n; ++k) {
+            Fiber& f = b.fibers[reverse_order() ? n - 1 - (cursor + k) % n : (cursor + k) % n];
             if (f.state == State::Ready) {
                 next = &f;
-                cursor = f.linear;
+                cursor = reverse_order() ? n - 1 - f.linear : f.linear;
                 break;
             }
         }
@@ -295,12 +310,13 @@ void launch(const Site& site, const void* kernel_id, const Config& cfg, void (*b
     t_ctx.grid_dim = cfg.grid;
     t_ctx.block_dim = cfg.block;
     t_block = &b;
-    for (unsigned z = 0; z < cfg.grid.z && b.fault.empty(); ++z)
-        for (unsigned y = 0; y < cfg.grid.y && b.fault.empty(); ++y)
-            for (unsigned x = 0; x < cfg.grid.x && b.fault.empty(); ++x) {
-                t_ctx.block = uint3{x, y, z};
-                run_block(b);
-            }
+    const uint64_t blocks = uint64_t(cfg.grid.x) * cfg.grid.y * cfg.grid.z;
+    for (uint64_t k = 0; k < blocks && b.fault.empty(); ++k) {
+        const uint64_t i = reverse_order() ? blocks - 1 - k : k;  // x fastest
+        t_ctx.block = uint3{unsigned(i % cfg.grid.x), unsigned(i / cfg.grid.x % cfg.grid.y),
+                            unsigned(i / (uint64_t(cfg.grid.x) * cfg.grid.y))};
+        run_block(b);
+    }
     t_block = nullptr;
     b.cur = nullptr;
     if (!b.fault.empty()) note_fault(b.fault);
@@ -317,7 +333,12 @@ void syncthreads() {
     suspend(b, f);
 }
 
-void warp_collective(unsigned mask, CollectiveFn fn, const void* in, size_t n_in, void* out, size_t n_out) {
+namespace {
+// The calling lane joins the warp-synchronous call `tag` over `mask` (its deposit already made in
+// buffer `parity`); returns once every lane of the mask has arrived, the last one first running
+// complete() (a lambda, before anyone reads the results).
+template <class Complete>
+unsigned arrive(unsigned mask, const void* tag, const uint64_t* deposit, Complete complete) {
     Block& b = block();
     Fiber* f = b.cur;
     Warp& w = b.warps[f->warp];
@@ -325,15 +346,15 @@ void warp_collective(unsigned mask, CollectiveFn fn, const void* in, size_t n_in
     if (!(mask & bit)) fault("a warp-synchronous call whose mask leaves out the calling lane");
     if (lanes & ~w.live) fault("a warp-synchronous call whose mask names lanes that have exited");
     if (w.mask == 0) {
-        w.mask = mask, w.fn = fn, w.arrived = 0;
-    } else if (w.mask != mask || w.fn != fn) {
+        w.mask = mask, w.tag = tag, w.arrived = 0;
+    } else if (w.mask != mask || w.tag != tag) {
         fault("lanes of one warp are in different warp-synchronous calls (or masks) at once");
     }
     const unsigned p = w.parity;
-    std::memcpy(w.in[p][f->lane].bytes, in, n_in);
+    if (deposit) w.value[p][f->lane] = *deposit;
     w.arrived |= bit;
     if (w.arrived == lanes) {
-        fn(w.in[p], w.out[p], lanes);
+        complete(w, p, lanes);
         w.mask = 0, w.parity ^= 1u;
         for (unsigned l = 0; l < 32; ++l)
             if ((lanes >> l & 1u) && l != f->lane) b.fibers[f->warp * 32 + l].state = State::Ready;
@@ -341,10 +362,27 @@ void warp_collective(unsigned mask, CollectiveFn fn, const void* in, size_t n_in
         f->state = State::AtWarp;
         suspend(b, f);
     }
-    std::memcpy(out, w.out[p][f->lane].bytes, n_out);
+    return p;
+}
+}  // namespace
+
+void warp_collective(unsigned mask, CollectiveFn fn, const void* in, size_t n_in, void* out, size_t n_out) {
+    Block& b = block();
+    Warp& w = b.warps[b.cur->warp];
+    const unsigned lane = b.cur->lane;
+    std::memcpy(w.in[w.parity][lane].bytes, in, n_in);
+    const unsigned p = arrive(mask, reinterpret_cast<const void*>(fn), nullptr,
+                              [fn](Warp& v, unsigned q, unsigned lanes) { fn(v.in[q], v.out[q], lanes); });
+    std::memcpy(out, w.out[p][lane].bytes, n_out);
 }
 
-unsigned lane_id() { return block().cur->lane; }
+const uint64_t* warp_exchange(unsigned mask, uint64_t value, const void* tag, unsigned* lanes) {
+    Warp* w = nullptr;
+    const unsigned p = arrive(mask, tag, &value, [&w](Warp& v, unsigned, unsigned) { w = &v; });
+    if (!w) w = &t_block->warps[t_block->cur->warp];  // not the last to arrive
+    *lanes = mask & w->exists;
+    return w->value[p];
+}
 
 unsigned active_lanes() {
     Block& b = block();

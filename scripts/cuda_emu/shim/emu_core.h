@@ -26,6 +26,7 @@ namespace emu {
 struct Ctx {
     uint3 thread, block;
     dim3 block_dim, grid_dim;
+    unsigned lane;  // of the running thread in its warp
 };
 extern thread_local constinit Ctx t_ctx;
 
@@ -58,7 +59,10 @@ struct alignas(16) Slot {
 };
 using CollectiveFn = void (*)(const Slot* in, Slot* out, unsigned lanes);
 void warp_collective(unsigned mask, CollectiveFn fn, const void* in, size_t n_in, void* out, size_t n_out);
-unsigned lane_id();
+// The common case, one 8-byte value per lane: returns the 32 deposits (valid until the warp's next
+// call but one) and sets *lanes to the lanes that took part. `tag` tells kinds of calls apart.
+const uint64_t* warp_exchange(unsigned mask, uint64_t value, const void* tag, unsigned* lanes);
+inline unsigned lane_id() { return t_ctx.lane; }
 unsigned active_lanes();  // the lanes of the caller's warp that have not exited
 
 // Stops the kernel with a device fault (reported at the next cudaGetLastError / synchronisation).

@@ -20,55 +20,35 @@ inline unsigned __activemask() { return emu::active_lanes(); }
 // ---- warp-synchronous calls ----------------------------------------------------------------------
 namespace emu {
 enum class ShflKind : int { Idx, Up, Down, Xor };
-struct ShflIn {
-    uint64_t value;
-    int kind, arg, width;
-};
-inline void shfl_all(const Slot* in, Slot* out, unsigned lanes) {
-    for (unsigned l = 0; l < 32; ++l) {
-        if (!(lanes >> l & 1u)) continue;
-        ShflIn s;
-        std::memcpy(&s, in[l].bytes, sizeof s);
-        const int w = s.width, lane = int(l), first = lane / w * w;
-        if (w < 1 || w > 32 || (w & (w - 1))) fault("warp shuffle with a width that is not a power of 2 up to 32");
-        int src = lane;
-        switch (ShflKind(s.kind)) {
-            case ShflKind::Idx: src = first + (s.arg & (w - 1)); break;
-            case ShflKind::Up: src = lane - first >= s.arg ? lane - s.arg : lane; break;
-            case ShflKind::Down: src = lane - first + s.arg < w ? lane + s.arg : lane; break;
-            case ShflKind::Xor: src = lane ^ s.arg; src = src >= first + w ? lane : src; break;
-        }
-        if (src < 0 || src > 31 || !(lanes >> src & 1u)) fault("warp shuffle reads a lane outside its mask");
-        ShflIn from;
-        std::memcpy(&from, in[src].bytes, sizeof from);
-        std::memcpy(out[l].bytes, &from.value, sizeof from.value);
-    }
-}
+inline const char kShflTag = 0, kVoteTag = 0, kSyncTag = 0;
 template <class T>
-T shfl(unsigned mask, T v, ShflKind kind, int arg, int width) {
+T shfl(unsigned mask, T v, ShflKind kind, int arg, int w) {
     static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8, "shuffles move 4- or 8-byte values");
-    ShflIn s{0, int(kind), arg, width};
-    std::memcpy(&s.value, &v, sizeof v);
-    uint64_t r;
-    warp_collective(mask, shfl_all, &s, sizeof s, &r, sizeof r);
-    std::memcpy(&v, &r, sizeof v);
+    if (w < 1 || w > 32 || (w & (w - 1))) fault("warp shuffle with a width that is not a power of 2 up to 32");
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof v);
+    unsigned lanes;
+    const uint64_t* all = warp_exchange(mask, bits, &kShflTag, &lanes);
+    const int lane = int(lane_id()), first = lane / w * w;
+    int src = lane;
+    switch (kind) {
+        case ShflKind::Idx: src = first + (arg & (w - 1)); break;
+        case ShflKind::Up: src = lane - first >= arg ? lane - arg : lane; break;
+        case ShflKind::Down: src = lane - first + arg < w ? lane + arg : lane; break;
+        case ShflKind::Xor: src = lane ^ arg; src = src >= first + w ? lane : src; break;
+    }
+    if (src < 0 || src > 31 || !(lanes >> src & 1u)) fault("warp shuffle reads a lane outside its mask");
+    std::memcpy(&v, &all[src], sizeof v);
     return v;
 }
-// Votes: lane l deposits its predicate; out = the mask of lanes whose predicate is true.
-inline void ballot_all(const Slot* in, Slot* out, unsigned lanes) {
+// Votes: the mask of the taking-part lanes whose predicate is true; *lanes: the lanes taking part.
+inline unsigned ballot(unsigned mask, bool pred, unsigned* lanes) {
     unsigned bits = 0;
+    const uint64_t* all = warp_exchange(mask, pred ? 1 : 0, &kVoteTag, lanes);
     for (unsigned l = 0; l < 32; ++l)
-        if ((lanes >> l & 1u) && in[l].bytes[0]) bits |= 1u << l;
-    for (unsigned l = 0; l < 32; ++l)
-        if (lanes >> l & 1u) std::memcpy(out[l].bytes, &bits, sizeof bits);
-}
-inline unsigned ballot(unsigned mask, bool pred) {
-    unsigned char p = pred ? 1 : 0;
-    unsigned bits = 0;
-    warp_collective(mask, ballot_all, &p, 1, &bits, sizeof bits);
+        if ((*lanes >> l & 1u) && all[l]) bits |= 1u << l;
     return bits;
 }
-inline void sync_all(const Slot*, Slot*, unsigned) {}
 }  // namespace emu
 
 template <class T>
@@ -87,14 +67,21 @@ template <class T>
 T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
     return emu::shfl(mask, v, emu::ShflKind::Xor, lane_mask, width);
 }
-inline unsigned __ballot_sync(unsigned mask, int pred) { return emu::ballot(mask, pred != 0); }
-inline int __any_sync(unsigned mask, int pred) { return (emu::ballot(mask, pred != 0) & mask) != 0; }
+inline unsigned __ballot_sync(unsigned mask, int pred) {
+    unsigned lanes;
+    return emu::ballot(mask, pred != 0, &lanes);
+}
+inline int __any_sync(unsigned mask, int pred) {
+    unsigned lanes;
+    return emu::ballot(mask, pred != 0, &lanes) != 0;
+}
 inline int __all_sync(unsigned mask, int pred) {
-    return (emu::ballot(mask, pred != 0) & mask & emu::active_lanes()) == (mask & emu::active_lanes());
+    unsigned lanes;
+    return emu::ballot(mask, pred != 0, &lanes) == lanes;
 }
 inline void __syncwarp(unsigned mask = 0xffffffffu) {
-    char none = 0;
-    emu::warp_collective(mask, emu::sync_all, &none, 0, &none, 0);
+    unsigned lanes;
+    emu::warp_exchange(mask, 0, &emu::kSyncTag, &lanes);
 }
 
 // ---- atomics (fibers switch only at synchronisation points, so these are indivisible) -------------
