@@ -2,7 +2,7 @@
 // their own stacks on the calling host thread; a fiber runs until it blocks at __syncthreads or a
 // warp-synchronous operation, then hands over to the next ready lane of its warp (or to the block's
 // scheduler), so a warp's lanes meet in lockstep at exactly those points and nowhere else. Blocks run
-// one after another. Deadlocks (a warp collective that part of its lanes never reach, a __syncthreads
+// one after another on a host thread (emu_launch.cpp may use several). Deadlocks (a warp collective that part of its lanes never reach, a __syncthreads
 // that a lane waiting in a collective blocks) and traps become device faults naming the kernel, block
 // and threads. x86-64 only (a 20-line context switch below).
 #include "emu_core.h"
@@ -18,10 +18,6 @@
 namespace emu {
 
 thread_local constinit Ctx t_ctx{};
-void note_fault(const std::string& what);        // emu_runtime.cpp
-void note_launch_error(int code, const std::string& what);
-size_t max_dynamic_smem(const void* kernel_id);  // what cudaFuncSetAttribute allowed, else 48 KiB
-size_t smem_optin();
 
 }  // namespace emu
 
@@ -274,21 +270,9 @@ void run_block(Block& b) {
     }
 }
 
-bool valid_config(const Config& c) {
-    const uint64_t threads = uint64_t(c.block.x) * c.block.y * c.block.z;
-    return threads >= 1 && threads <= 1024 && c.block.z <= 64 && c.grid.x >= 1 && c.grid.y >= 1 && c.grid.z >= 1 &&
-           c.grid.x <= 0x7FFFFFFFu && c.grid.y <= 65535 && c.grid.z <= 65535;
-}
-
 }  // namespace
 
-void launch(const Site& site, const void* kernel_id, const Config& cfg, void (*body)(void*), void* arg) {
-    const std::string name = std::string(site.kernel) + " (" + site.file + ":" + std::to_string(site.line) + ")";
-    if (t_block) return note_launch_error(1, "launch from device code: " + name);
-    if (!valid_config(cfg)) return note_launch_error(9, "invalid launch configuration: " + name);  // cudaErrorInvalidConfiguration
-    if (cfg.smem > max_dynamic_smem(kernel_id) || cfg.smem > smem_optin())
-        return note_launch_error(1, "dynamic shared memory of " + std::to_string(cfg.smem) +
-                                        " bytes above the kernel's limit: " + name);
+std::string run_blocks(const Site& site, const Config& cfg, void (*body)(void*), void* arg, GridCursor& cursor) {
     static thread_local Block b;
     b.site = &site;
     b.body = body;
@@ -311,16 +295,21 @@ void launch(const Site& site, const void* kernel_id, const Config& cfg, void (*b
     t_ctx.block_dim = cfg.block;
     t_block = &b;
     const uint64_t blocks = uint64_t(cfg.grid.x) * cfg.grid.y * cfg.grid.z;
-    for (uint64_t k = 0; k < blocks && b.fault.empty(); ++k) {
+    while (!cursor.failed.load(std::memory_order_relaxed)) {
+        const uint64_t k = cursor.next.fetch_add(1);
+        if (k >= blocks) break;
         const uint64_t i = reverse_order() ? blocks - 1 - k : k;  // x fastest
         t_ctx.block = uint3{unsigned(i % cfg.grid.x), unsigned(i / cfg.grid.x % cfg.grid.y),
                             unsigned(i / (uint64_t(cfg.grid.x) * cfg.grid.y))};
         run_block(b);
+        if (!b.fault.empty()) cursor.failed = true;
     }
     t_block = nullptr;
     b.cur = nullptr;
-    if (!b.fault.empty()) note_fault(b.fault);
+    return b.fault;
 }
+
+bool in_kernel() { return t_block != nullptr; }
 
 void syncthreads() {
     Block& b = block();

@@ -3,8 +3,10 @@
 // cp.async queues and device faults. Implemented in emu_core.cpp. Every CUDA thread of a block is a
 // fiber on one host thread; blocks run one after another.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -44,8 +46,17 @@ struct Site {
 };
 
 // Runs body(arg) as every thread of every block of the grid; a bad configuration or a fault inside
-// the kernel is left for cudaGetLastError (emu_runtime.cpp).
+// the kernel is left for cudaGetLastError (emu_launch.cpp).
 void launch(const Site& site, const void* kernel_id, const Config& cfg, void (*body)(void*), void* arg);
+
+// Runs blocks of the grid on the calling host thread, taking block numbers from `cursor` until none
+// is left or some block faulted; returns the first fault's description, or "" (emu_core.cpp).
+struct GridCursor {
+    std::atomic<uint64_t> next{0};
+    std::atomic<bool> failed{false};
+};
+std::string run_blocks(const Site& site, const Config& cfg, void (*body)(void*), void* arg, GridCursor& cursor);
+bool in_kernel();  // the calling host thread is running a block
 
 // Block barrier; exited threads no longer take part.
 void syncthreads();
