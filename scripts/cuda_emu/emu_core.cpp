@@ -7,6 +7,7 @@
 // and threads. x86-64 only (a 20-line context switch below).
 #include "emu_core.h"
 
+#include <signal.h>
 #include <sys/mman.h>
 
 #include <cstdio>
@@ -171,8 +172,8 @@ void suspend(Block& b, Fiber* f) {
 }
 
 void release_barrier(Block& b) {
-    for (Fiber& g : b.fibers)
-        if (g.state == State::AtBarrier) g.state = State::Ready;
+    for (unsigned i = 0; i < b.nthreads; ++i)
+        if (b.fibers[i].state == State::AtBarrier) b.fibers[i].state = State::Ready;
     b.at_barrier = 0;
 }
 
@@ -243,7 +244,7 @@ std::string describe_deadlock(const Block& b) {
 
 // Runs one block to completion (or to its first fault).
 void run_block(Block& b) {
-    for (Fiber& f : b.fibers) start_fiber(f);
+    for (unsigned i = 0; i < b.nthreads; ++i) start_fiber(b.fibers[i]);
     for (Warp& w : b.warps) w.live = w.exists, w.mask = 0, w.arrived = 0;
     b.live = b.nthreads;
     b.at_barrier = 0;
@@ -252,7 +253,7 @@ void run_block(Block& b) {
     size_t cursor = 0;
     while (b.fault.empty()) {
         Fiber* next = nullptr;
-        const size_t n = b.fibers.size();
+        const size_t n = b.nthreads;
         for (size_t k = 0; k < n; ++k) {
             Fiber& f = b.fibers[reverse_order() ? n - 1 - (cursor + k) % n : (cursor + k) % n];
             if (f.state == State::Ready) {
@@ -273,13 +274,20 @@ void run_block(Block& b) {
 }  // namespace
 
 std::string run_blocks(const Site& site, const Config& cfg, void (*body)(void*), void* arg, GridCursor& cursor) {
+    static thread_local bool alt_stack = [] {  // a fault handler must not run on an overflowed fiber stack
+        stack_t ss{};
+        ss.ss_size = 1 << 16;
+        ss.ss_sp = std::malloc(ss.ss_size);
+        return sigaltstack(&ss, nullptr) == 0;
+    }();
+    (void)alt_stack;
     static thread_local Block b;
     b.site = &site;
     b.body = body;
     b.arg = arg;
     b.fault.clear();
     b.nthreads = cfg.block.x * cfg.block.y * cfg.block.z;
-    if (b.fibers.size() != b.nthreads) b.fibers.resize(b.nthreads);  // stacks are kept
+    if (b.fibers.size() < b.nthreads) b.fibers.resize(b.nthreads);  // never shrunk: the stacks are kept
     b.warps.assign((b.nthreads + 31) / 32, Warp{});
     for (unsigned t = 0; t < b.nthreads; ++t) {
         Fiber& f = b.fibers[t];
@@ -310,6 +318,8 @@ std::string run_blocks(const Site& site, const Config& cfg, void (*body)(void*),
 }
 
 bool in_kernel() { return t_block != nullptr; }
+
+std::string current_thread() { return t_block ? where(*t_block, t_block->cur) : std::string("host code"); }
 
 void syncthreads() {
     Block& b = block();

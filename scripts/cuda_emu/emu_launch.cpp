@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "emu_core.h"
+#include "emu_guard.h"
 
 namespace emu {
 
@@ -107,6 +108,7 @@ void launch(const Site& site, const void* kernel_id, const Config& cfg, void (*b
     Job job{&site, &cfg, body, arg, {}, {}, {}};
     const uint64_t blocks = uint64_t(cfg.grid.x) * cfg.grid.y * cfg.grid.z;
     const int helpers = thread_count() - 1;
+    DeviceAccess access;
     if (helpers > 0 && blocks >= 4) {
         static std::mutex mu;  // one pooled grid at a time (host threads launching at once take turns)
         static Pool* pool = new Pool(helpers);

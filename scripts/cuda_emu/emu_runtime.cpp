@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "cuda_runtime.h"
+#include "emu_guard.h"
 
 namespace emu {
 namespace {
@@ -97,6 +98,7 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
 }
 
 cudaError_t cudaMalloc(void** ptr, size_t nbytes) {
+    if (emu::guard_mode()) return (*ptr = emu::guard_alloc(nbytes)) ? cudaSuccess : cudaErrorMemoryAllocation;
     auto& s = state();
     const size_t total = size_t(emu::env_long("CKERAS_EMU_MEMORY", 8L << 30));
     std::lock_guard<std::mutex> lock(s.mu);
@@ -113,6 +115,7 @@ cudaError_t cudaMalloc(void** ptr, size_t nbytes) {
 
 cudaError_t cudaFree(void* ptr) {
     if (!ptr) return cudaSuccess;
+    if (emu::guard_mode()) return emu::guard_free(ptr) ? cudaSuccess : cudaErrorInvalidValue;
     auto& s = state();
     std::lock_guard<std::mutex> lock(s.mu);
     auto it = s.sizes.find(ptr);
@@ -133,6 +136,7 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
 }
 
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t nbytes, cudaMemcpyKind) {
+    emu::DeviceAccess access;
     if (nbytes) std::memmove(dst, src, nbytes);
     return cudaSuccess;
 }
@@ -140,6 +144,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t nbytes, cudaMemcp
     return cudaMemcpy(dst, src, nbytes, kind);
 }
 cudaError_t cudaMemset(void* ptr, int value, size_t nbytes) {
+    emu::DeviceAccess access;
     if (nbytes) std::memset(ptr, value, nbytes);
     return cudaSuccess;
 }

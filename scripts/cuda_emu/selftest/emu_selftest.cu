@@ -9,6 +9,10 @@
 
 #include "emu_ptx.h"
 
+namespace emu {
+int guard_mode();  // emu_guard.cpp
+}
+
 namespace {
 
 template <class T>
@@ -219,6 +223,31 @@ TEST(EmuSelfTest, MistakesBecomeCudaErrors) {
     dynamic_smem_kernel<<<1, 64, 64 * 1024>>>(f.p);
     EXPECT_EQ(cudaGetLastError(), cudaSuccess);
     EXPECT_EQ(f.get(), std::vector<float>(64, 1.f));
+}
+
+__global__ void write_first_kernel(float* p, int n) {
+    if (int(threadIdx.x) < n) p[threadIdx.x] = 1.f;
+}
+
+// Under CKERAS_EMU_GUARD=2 (run_tests.sh), an access past the end of a device allocation, to freed device
+// memory, or to device memory from host code stops the process with a message.
+TEST(EmuSelfTest, GuardedMemoryCatchesBadAccesses) {
+    if (emu::guard_mode() < 2) GTEST_SKIP() << "needs CKERAS_EMU_GUARD=2";
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    DeviceBuffer<float> buf(8);  // 32 bytes: the next float lies on an inaccessible page
+    write_first_kernel<<<1, 32>>>(buf.p, 8);
+    EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+    EXPECT_DEATH(write_first_kernel<<<1, 32>>>(buf.p, 9), "access at byte 32 of a 32-byte device allocation \\(past its "
+                                                          "end\\), in write_first_kernel .* thread \\(8,0,0\\)");
+    EXPECT_DEATH(
+        {
+            float* p;
+            cudaMalloc(&p, 64);
+            cudaFree(p);
+            write_first_kernel<<<1, 1>>>(p, 1);
+        },
+        "freed device memory");
+    EXPECT_DEATH(buf.p[0] = 2.f, "host code accessed device memory");
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ struct GridCursor {
 };
 std::string run_blocks(const Site& site, const Config& cfg, void (*body)(void*), void* arg, GridCursor& cursor);
 bool in_kernel();  // the calling host thread is running a block
+std::string current_thread();  // "kernel (file:line) block (x,y,z) thread (x,y,z)" of the running thread
 
 // Block barrier; exited threads no longer take part.
 void syncthreads();
