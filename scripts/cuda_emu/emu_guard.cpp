@@ -26,6 +26,9 @@
 #include "emu_core.h"
 
 namespace emu {
+
+size_t device_memory_bytes();  // emu_runtime.cpp
+
 namespace {
 
 constexpr size_t kPage = 4096;
@@ -43,7 +46,8 @@ struct Guard {
     std::map<uintptr_t, Region> regions;  // by map start, live and quarantined
     std::deque<uintptr_t> quarantine;
     size_t quarantined = 0;
-    int open = 0;  // DeviceAccess scopes in progress (mode 2)
+    size_t live = 0;  // bytes in live allocations
+    int open = 0;     // DeviceAccess scopes in progress (mode 2)
 };
 Guard& guard() {
     static Guard* g = new Guard();
@@ -108,10 +112,20 @@ int guard_mode() {
 
 void* guard_alloc(size_t n) {
     install_handler();
+    {
+        Guard& g = guard();
+        std::lock_guard<std::mutex> lock(g.mu);
+        if (g.live + n > device_memory_bytes()) return nullptr;  // the emulated device is full
+        g.live += n;
+    }
     const size_t rounded = (n + 15) / 16 * 16, pages = (rounded + kPage - 1) / kPage;
     const size_t len = (pages + 2) * kPage;
     void* m = mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED) return nullptr;
+    if (m == MAP_FAILED) {
+        std::lock_guard<std::mutex> lock(guard().mu);
+        guard().live -= n;
+        return nullptr;
+    }
     Region r{static_cast<char*>(m), len, static_cast<char*>(m) + kPage + pages * kPage - rounded, n, false};
     protect(r, true);
     std::memset(r.base, 0xFF, n);  // NaN: reads of unwritten memory show
@@ -130,6 +144,7 @@ bool guard_free(void* p) {
     if (!found || found->base != p || found->freed) return false;
     Region& r = g.regions[uintptr_t(found->map)];
     r.freed = true;
+    g.live -= r.n;
     protect(r, false);
     g.quarantine.push_back(uintptr_t(r.map));
     g.quarantined += r.map_len;
@@ -142,6 +157,11 @@ bool guard_free(void* p) {
         g.quarantine.pop_front();
     }
     return true;
+}
+
+size_t guard_live_bytes() {
+    std::lock_guard<std::mutex> lock(guard().mu);
+    return guard().live;
 }
 
 DeviceAccess::DeviceAccess() {
@@ -170,15 +190,18 @@ extern "C" void* __real__ZN6ckeras13device_mallocENS_6DeviceEl(ckeras::Device de
 extern "C" void __real__ZN6ckeras11device_freeENS_6DeviceEPv(ckeras::Device device, void* ptr);
 
 extern "C" void* __wrap__ZN6ckeras13device_mallocENS_6DeviceEl(ckeras::Device device, int64_t nbytes) {
-    if (emu::guard_mode() == 0) return __real__ZN6ckeras13device_mallocENS_6DeviceEl(device, nbytes);
+    // The test stand-in (CKERAS_TEST_FAKE_GPU) keeps its own memory and limits.
+    if (emu::guard_mode() == 0 || ckeras::accelerator().is_fake())
+        return __real__ZN6ckeras13device_mallocENS_6DeviceEl(device, nbytes);
     ckeras::check_device(device);
     void* p = emu::guard_alloc(size_t(nbytes));
-    if (!p) ckeras::throw_error(ckeras::ErrorKind::DeviceMemory, "cuda-emu: cannot map ", nbytes, " bytes");
-    return p;
+    // Full: the caching allocator's path then fails too (cudaMalloc) and raises its out-of-memory error.
+    return p ? p : __real__ZN6ckeras13device_mallocENS_6DeviceEl(device, nbytes);
 }
 
 extern "C" void __wrap__ZN6ckeras11device_freeENS_6DeviceEPv(ckeras::Device device, void* ptr) {
-    if (emu::guard_mode() == 0) return __real__ZN6ckeras11device_freeENS_6DeviceEPv(device, ptr);
+    if (emu::guard_mode() == 0 || ckeras::accelerator().is_fake())
+        return __real__ZN6ckeras11device_freeENS_6DeviceEPv(device, ptr);
     if (!emu::guard_free(ptr)) {
         std::fprintf(stderr, "[cuda-emu] device_free of %p, which is not a live device allocation\n", ptr);
         std::abort();

@@ -43,6 +43,7 @@ void set_error(cudaError_t code, const std::string& what) {
 
 }  // namespace
 
+size_t device_memory_bytes() { return size_t(env_long("CKERAS_EMU_MEMORY", 8L << 30)); }
 int sm_count_knob() { return int(env_long("CKERAS_EMU_SM_COUNT", 16)); }
 size_t smem_optin() { return size_t(env_long("CKERAS_EMU_SMEM_OPTIN", 232448)); }
 void note_fault(const std::string& what) { set_error(cudaErrorLaunchFailure, what); }
@@ -67,7 +68,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
     if (device != 0) return cudaErrorInvalidDevice;
     *prop = cudaDeviceProp{};
     std::snprintf(prop->name, sizeof prop->name, "ckeras CUDA emulator (host memory, %d SMs)", emu::sm_count_knob());
-    prop->totalGlobalMem = size_t(emu::env_long("CKERAS_EMU_MEMORY", 8L << 30));
+    prop->totalGlobalMem = emu::device_memory_bytes();
     prop->sharedMemPerBlock = 48 * 1024;
     prop->warpSize = 32;
     prop->maxThreadsPerBlock = 1024;
@@ -100,7 +101,7 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
 cudaError_t cudaMalloc(void** ptr, size_t nbytes) {
     if (emu::guard_mode()) return (*ptr = emu::guard_alloc(nbytes)) ? cudaSuccess : cudaErrorMemoryAllocation;
     auto& s = state();
-    const size_t total = size_t(emu::env_long("CKERAS_EMU_MEMORY", 8L << 30));
+    const size_t total = emu::device_memory_bytes();
     std::lock_guard<std::mutex> lock(s.mu);
     *ptr = nullptr;
     if (s.used + nbytes > total) return cudaErrorMemoryAllocation;
@@ -128,10 +129,11 @@ cudaError_t cudaFree(void* ptr) {
 
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
     auto& s = state();
-    const size_t total = size_t(emu::env_long("CKERAS_EMU_MEMORY", 8L << 30));
+    const size_t total = emu::device_memory_bytes();
     std::lock_guard<std::mutex> lock(s.mu);
+    const size_t used = emu::guard_mode() ? emu::guard_live_bytes() : s.used;
     *total_bytes = total;
-    *free_bytes = total - s.used;
+    *free_bytes = total > used ? total - used : 0;
     return cudaSuccess;
 }
 
