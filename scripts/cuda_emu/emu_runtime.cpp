@@ -3,7 +3,8 @@
 // that run every copy and kernel at once, and the error state: a bad launch or a device fault is
 // returned, once, by the next cudaGetLastError / cudaPeekAtLastError / synchronisation, and printed.
 // Knobs: CKERAS_EMU_SM_COUNT (default 16), CKERAS_EMU_CC (compute capability major, default 9),
-// CKERAS_EMU_SMEM_OPTIN (bytes, default 232448 as on an H100), CKERAS_EMU_MEMORY (bytes, default 8 GiB).
+// CKERAS_EMU_SMEM_OPTIN (bytes, default 232448 as on an H100), CKERAS_EMU_MEMORY (bytes, default 8 GiB),
+// CKERAS_EMU_ULP (1: device math off by up to CUDA's documented error, shim/emu_libm.h).
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -43,6 +44,7 @@ void set_error(cudaError_t code, const std::string& what) {
 
 }  // namespace
 
+bool g_ulp = env_long("CKERAS_EMU_ULP", 0) != 0;  // shim/emu_libm.h
 size_t device_memory_bytes() { return size_t(env_long("CKERAS_EMU_MEMORY", 8L << 30)); }
 int sm_count_knob() { return int(env_long("CKERAS_EMU_SM_COUNT", 16)); }
 size_t smem_optin() { return size_t(env_long("CKERAS_EMU_SMEM_OPTIN", 232448)); }

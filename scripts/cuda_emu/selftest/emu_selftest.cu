@@ -13,6 +13,12 @@ namespace emu {
 int guard_mode();  // emu_guard.cpp
 }
 
+namespace ckeras {  // where shim/emu_libm.h's functions apply, as in the kernels of cuda/
+__global__ void exp_kernel(float* out, const float* in, int n) {
+    for (int i = threadIdx.x; i < n; i += blockDim.x) out[i] = exp(in[i]);
+}
+}  // namespace ckeras
+
 namespace {
 
 template <class T>
@@ -227,6 +233,26 @@ TEST(EmuSelfTest, MistakesBecomeCudaErrors) {
 
 __global__ void write_first_kernel(float* p, int n) {
     if (int(threadIdx.x) < n) p[threadIdx.x] = 1.f;
+}
+
+// Under CKERAS_EMU_ULP=1, device expf is off by up to CUDA's 2 ulp, and is so for some arguments.
+TEST(EmuSelfTest, DeviceMathErrorStaysWithinCudasBound) {
+    if (!emu::g_ulp) GTEST_SKIP() << "needs CKERAS_EMU_ULP=1";
+    const int n = 1000;
+    std::vector<float> x(n);
+    for (int i = 0; i < n; ++i) x[i] = -10.f + 0.02f * float(i);
+    DeviceBuffer<float> in(n), out(n);
+    cudaMemcpy(in.p, x.data(), n * sizeof(float), cudaMemcpyHostToDevice);
+    ckeras::exp_kernel<<<1, 128>>>(out.p, in.p, n);
+    const std::vector<float> y = out.get();
+    int moved = 0;
+    for (int i = 0; i < n; ++i) {
+        const float want = expf(x[i]);
+        const float ulp = std::nextafter(want, INFINITY) - want;
+        EXPECT_LE(std::fabs(y[i] - want), 2.5f * ulp) << x[i];
+        moved += y[i] != want;
+    }
+    EXPECT_GT(moved, n / 2);
 }
 
 // Under CKERAS_EMU_GUARD=2 (run_tests.sh), an access past the end of a device allocation, to freed device

@@ -106,3 +106,4 @@ cudaError_t cudaFuncSetAttribute(F* func, cudaFuncAttribute attr, int value) {
 
 #include "emu_device.h"
 #include "emu_mma.h"
+#include "emu_libm.h"
