@@ -19,6 +19,7 @@
 namespace emu {
 
 thread_local constinit Ctx t_ctx{};
+size_t smem_optin();  // emu_runtime.cpp
 
 }  // namespace emu
 
@@ -407,6 +408,10 @@ void shared_touch(void* p, size_t nbytes) {
         if (t.first == p) return;
     b.touched.emplace_back(p, nbytes);
     std::memset(p, 0xFF, nbytes);
+    size_t total = 0;  // the static shared memory this block has reached so far
+    for (const auto& t : b.touched) total += t.second;
+    if (total > 48 * 1024) fault("more than 48 KiB of static __shared__ memory");
+    if (total + b.dyn_size > smem_optin()) fault("static plus dynamic shared memory above the device's limit");
 }
 
 void* dynamic_smem() { return block().dyn; }
