@@ -43,7 +43,7 @@ void bias_activation_typed(T* x, const T* bias, int64_t rows, int64_t cols, bool
 }
 
 void bias_activation_cuda(DType dtype, void* x, const void* bias, int64_t rows, int64_t cols, bool relu) {
-    CKERAS_CUDA_DISPATCH_FLOAT(dtype, T,
+    CKERAS_DISPATCH_FLOAT(dtype, T,
                                bias_activation_typed<T>(static_cast<T*>(x), static_cast<const T*>(bias), rows, cols,
                                                         relu));
 }

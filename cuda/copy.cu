@@ -43,7 +43,7 @@ void copy_strided_cuda(DType out_dtype, void* out, const int64_t* out_strides, D
     Strided<2> L;
     const int64_t n = collapse<2>(shape, ndim, {out_strides, in_strides}, L, "copy_strided");
     if (n == 0) return;
-    CKERAS_CUDA_DISPATCH_ALL(out_dtype, O, CKERAS_CUDA_DISPATCH_ALL(in_dtype, I,
+    CKERAS_DISPATCH_ALL(out_dtype, O, CKERAS_DISPATCH_ALL(in_dtype, I,
         copy_typed<O, I>(static_cast<O*>(out), static_cast<const I*>(in), L, n)));
 }
 
@@ -54,7 +54,7 @@ __global__ void fill_kernel(T* out, int64_t n, T value) {
 
 void fill_cuda(DType dtype, void* out, int64_t n, double value) {
     if (n <= 0) return;
-    CKERAS_CUDA_DISPATCH_ALL(dtype, T, {
+    CKERAS_DISPATCH_ALL(dtype, T, {
         // Converted on the host, exactly as the CPU converts it.
         fill_kernel<T><<<grid_for(n), kBlock, 0, stream()>>>(static_cast<T*>(out), n, convert<T>(value));
     });
@@ -70,7 +70,7 @@ __global__ void arange_kernel(T* out, int64_t n, double start, double step) {
 
 void arange_cuda(DType dtype, void* out, int64_t n, double start, double step) {
     if (n <= 0) return;
-    CKERAS_CUDA_DISPATCH_ALL(dtype, T, {
+    CKERAS_DISPATCH_ALL(dtype, T, {
         arange_kernel<T><<<grid_for(n), kBlock, 0, stream()>>>(static_cast<T*>(out), n, start, step);
     });
     CKERAS_CUDA_LAUNCHED("arange");

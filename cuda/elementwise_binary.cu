@@ -89,7 +89,7 @@ void binary_cuda(BinaryOp op, DType dtype, void* out, const void* a, const int64
     const int64_t n = collapse<2>(shape, ndim, {a_strides, b_strides}, L, binary_op_name(op));
     // An empty result still rejects an op the dtype does not have, as the CPU does (binary_launch
     // launches nothing for n == 0).
-    CKERAS_CUDA_DISPATCH_ALL(dtype, T, {
+    CKERAS_DISPATCH_ALL(dtype, T, {
         const T* x = static_cast<const T*>(a);
         const T* y = static_cast<const T*>(b);
         binary_typed<T>(op, out, x, y, L, n);
@@ -111,7 +111,7 @@ void where_cuda(DType dtype, void* out, const void* cond, const int64_t* c_strid
     Strided<3> L;
     const int64_t n = collapse<3>(shape, ndim, {c_strides, a_strides, b_strides}, L, "where");
     if (n == 0) return;
-    CKERAS_CUDA_DISPATCH_ALL(dtype, T, {
+    CKERAS_DISPATCH_ALL(dtype, T, {
         where_kernel<T><<<grid_for(n), kBlock, 0, stream()>>>(static_cast<T*>(out), static_cast<const bool*>(cond),
                                                               static_cast<const T*>(a), static_cast<const T*>(b), L, n);
     });

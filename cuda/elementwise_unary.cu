@@ -242,7 +242,7 @@ void unary_backward_launch(UnaryOp op, T* dx, const T* dy, const T* x, const T* 
 
 void unary_backward_cuda(UnaryOp op, DType dtype, void* dinp, const void* dout, const void* inp, const void* out,
                          int64_t n, double alpha, double beta) {
-    CKERAS_CUDA_DISPATCH_FLOAT(dtype, T, {
+    CKERAS_DISPATCH_FLOAT(dtype, T, {
         if (n <= 0) return;
         unary_backward_launch<T>(op, static_cast<T*>(dinp), static_cast<const T*>(dout), static_cast<const T*>(inp),
                                  static_cast<const T*>(out), n, static_cast<T>(alpha), static_cast<T>(beta));

@@ -81,7 +81,7 @@ __global__ void gather_backward_kernel(T* dinp, const T* dout, int64_t axis_size
 
 void gather_backward_cuda(DType dtype, void* dinp, const void* dout, int64_t outer, int64_t axis_size, int64_t inner,
                           const int64_t* indices, int64_t n_idx) {
-    CKERAS_CUDA_DISPATCH_FLOAT(dtype, T, {
+    CKERAS_DISPATCH_FLOAT(dtype, T, {
         const int64_t n = outer * n_idx * inner;
         if (n <= 0) return;
         gather_backward_kernel<T><<<grid_for(n), kBlock, 0, stream()>>>(static_cast<T*>(dinp), static_cast<const T*>(dout),

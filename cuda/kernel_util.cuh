@@ -1,32 +1,15 @@
 // Shared by the CUDA kernel files of the copy, elementwise, reduce and softmax families: dtype dispatch
-// in launchers (the CPU's CKERAS_DISPATCH_* with the same TypeError), grid-stride indexing, and strided
+// in launchers (ckeras/dtype_dispatch.h, as on the CPU), grid-stride indexing, and strided
 // operands: host-side dimension collapsing into a fixed-rank layout that kernels take by value.
 // nvcc-only header.
 #pragma once
 #include <cstdint>
 #include <type_traits>
 
+#include "ckeras/dtype_dispatch.h"
 #include "ckeras/error.h"
 #include "ckeras/kernels.h"
 #include "cuda_common.cuh"
-
-// CKERAS_CUDA_DISPATCH_FLOAT(dt, T, body): body with T = float or double; other dtypes raise TypeError.
-#define CKERAS_CUDA_DISPATCH_FLOAT(dt, T, ...)                                                     \
-    switch (dt) {                                                                                  \
-        case ::ckeras::DType::Float32: { using T = float; __VA_ARGS__; break; }                    \
-        case ::ckeras::DType::Float64: { using T = double; __VA_ARGS__; break; }                   \
-        default: ::ckeras::throw_error(::ckeras::ErrorKind::Type, "expected a floating dtype, got ", \
-                                       ::ckeras::dtype_name(dt));                                  \
-    }
-// All five dtypes (bool as `bool`).
-#define CKERAS_CUDA_DISPATCH_ALL(dt, T, ...)                                                       \
-    switch (dt) {                                                                                  \
-        case ::ckeras::DType::Float32: { using T = float; __VA_ARGS__; break; }                    \
-        case ::ckeras::DType::Float64: { using T = double; __VA_ARGS__; break; }                   \
-        case ::ckeras::DType::Int32: { using T = int32_t; __VA_ARGS__; break; }                    \
-        case ::ckeras::DType::Int64: { using T = int64_t; __VA_ARGS__; break; }                    \
-        case ::ckeras::DType::Bool: { using T = bool; __VA_ARGS__; break; }                        \
-    }
 
 namespace ckeras::cuda {
 

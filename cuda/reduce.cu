@@ -259,7 +259,7 @@ void reduce_cuda(ReduceOp op, DType dtype, void* out, const void* in, int64_t ou
         if (op != ReduceOp::Sum && op != ReduceOp::Prod) return;
         const double v = op == ReduceOp::Sum ? 0.0 : 1.0;
         const int64_t n = outer * inner;
-        CKERAS_CUDA_DISPATCH_ALL(dtype, T, {
+        CKERAS_DISPATCH_ALL(dtype, T, {
             reduce_empty_kernel<T><<<grid_for(n), kBlock, 0, stream()>>>(static_cast<T*>(out), n, static_cast<T>(v));
         });
         CKERAS_CUDA_LAUNCHED("reduce");

@@ -154,7 +154,7 @@ int row_threads(int64_t n) {
 }
 
 void softmax_cuda(DType dtype, void* out, const void* in, int64_t outer, int64_t n, int64_t inner, bool log) {
-    CKERAS_CUDA_DISPATCH_FLOAT(dtype, T, {
+    CKERAS_DISPATCH_FLOAT(dtype, T, {
         if (outer <= 0 || n <= 0 || inner <= 0) return;
         T* y = static_cast<T*>(out);
         const T* x = static_cast<const T*>(in);
@@ -172,7 +172,7 @@ void softmax_cuda(DType dtype, void* out, const void* in, int64_t outer, int64_t
 
 void softmax_backward_cuda(DType dtype, void* dinp, const void* dout, const void* out, int64_t outer, int64_t n,
                            int64_t inner, bool log) {
-    CKERAS_CUDA_DISPATCH_FLOAT(dtype, T, {
+    CKERAS_DISPATCH_FLOAT(dtype, T, {
         if (outer <= 0 || n <= 0 || inner <= 0) return;
         T* dx = static_cast<T*>(dinp);
         const T* dy = static_cast<const T*>(dout);

@@ -11,6 +11,10 @@ import pytest
 import ckeras
 from ckeras import ops
 
+# On a GPU, float32 matmul would use TF32 tensor cores by default (10-bit mantissas, ~1e-3 relative), and
+# the float32 tolerances below assume full precision; tests of the TF32 path turn it on themselves.
+ckeras.config.enable_tensor_float_32_execution(False)
+
 
 def pytest_collection_modifyitems(config, items):
     from ckeras import _core

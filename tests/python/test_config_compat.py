@@ -102,10 +102,16 @@ def test_real_gpu_count_matches_engine():
     assert len(tf.config.list_physical_devices("GPU")) == ckeras._core.cuda_device_count()
 
 
-def test_tensor_float_32_flag(restore_config):
-    assert tf.config.experimental.tensor_float_32_execution_enabled() is True  # TF's default
-    tf.config.experimental.enable_tensor_float_32_execution(False)
-    assert config.tensor_float_32_execution_enabled() is False
+def test_tensor_float_32_flag():
+    # On by default as in TF (checked in a fresh process by test_devices); conftest turns it off for tests.
+    before = config.tensor_float_32_execution_enabled()
+    try:
+        tf.config.experimental.enable_tensor_float_32_execution(True)
+        assert config.tensor_float_32_execution_enabled() is True
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        assert config.tensor_float_32_execution_enabled() is False
+    finally:
+        config.enable_tensor_float_32_execution(before)
 
 
 def test_set_memory_growth_rejects_unknown_device():

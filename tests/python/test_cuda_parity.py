@@ -97,11 +97,12 @@ def test_softmax_and_log_softmax(axis):
                                     ((1, 1), (1, 1)), ((0, 5), (5, 3))])
 def test_matmul(shapes, tf32):
     a, b = (RNG.normal(size=s).astype(np.float32) for s in shapes)
+    before = ckeras.config.tensor_float_32_execution_enabled()
     ckeras.config.enable_tensor_float_32_execution(tf32)
     try:
         c, g = _both(ops.matmul, a, b)
     finally:
-        ckeras.config.enable_tensor_float_32_execution(True)
+        ckeras.config.enable_tensor_float_32_execution(before)
     scale = np.abs(a).max(initial=0) * np.abs(b).max(initial=0) * shapes[0][-1]
     _close(c, g, 0, (2e-3 if tf32 else 1e-5) * max(scale, 1.0))
 

@@ -255,14 +255,16 @@ def test_the_articles_first_model_trains_on_the_gpu_as_on_the_cpu(backend):
     assert status[0] == "eager:", out  # the captured C++ step is CPU-only; the GPU takes the eager step
 
 
-def test_tf32_switch_reaches_the_engine():
-    assert ckeras.config.tensor_float_32_execution_enabled()
+def test_tf32_is_on_by_default_and_the_switch_reaches_the_engine():
+    assert run("print(ckeras.config.tensor_float_32_execution_enabled())").split() == ["True"]  # as in TF
+    before = ckeras.config.tensor_float_32_execution_enabled()
     try:
         ckeras.config.enable_tensor_float_32_execution(False)
         assert not _core.tensor_float32_enabled()
-    finally:
         ckeras.config.enable_tensor_float_32_execution(True)
-    assert _core.tensor_float32_enabled()
+        assert _core.tensor_float32_enabled()
+    finally:
+        ckeras.config.enable_tensor_float_32_execution(before)
 
 
 def test_bad_device_names_are_value_errors():

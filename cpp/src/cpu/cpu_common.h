@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 
+#include "ckeras/dtype_dispatch.h"
 #include "ckeras/error.h"
 #include "ckeras/kernels.h"
 
@@ -51,20 +52,3 @@ void register_optimizer_cpu(KernelTable& t);   // optimizer_cpu.cpp: optimizer_s
 
 }  // namespace ckeras::cpu
 
-// CKERAS_DISPATCH_FLOAT(dt, T, body): runs body with T = float or double; other dtypes raise TypeError.
-#define CKERAS_DISPATCH_FLOAT(dt, T, ...)                                                          \
-    switch (dt) {                                                                                  \
-        case ::ckeras::DType::Float32: { using T = float; __VA_ARGS__; break; }                    \
-        case ::ckeras::DType::Float64: { using T = double; __VA_ARGS__; break; }                   \
-        default: ::ckeras::throw_error(::ckeras::ErrorKind::Type, "expected a floating dtype, got ", \
-                                       ::ckeras::dtype_name(dt));                                  \
-    }
-// All five dtypes (bool as `bool`).
-#define CKERAS_DISPATCH_ALL(dt, T, ...)                                                            \
-    switch (dt) {                                                                                  \
-        case ::ckeras::DType::Float32: { using T = float; __VA_ARGS__; break; }                    \
-        case ::ckeras::DType::Float64: { using T = double; __VA_ARGS__; break; }                   \
-        case ::ckeras::DType::Int32: { using T = int32_t; __VA_ARGS__; break; }                    \
-        case ::ckeras::DType::Int64: { using T = int64_t; __VA_ARGS__; break; }                    \
-        case ::ckeras::DType::Bool: { using T = bool; __VA_ARGS__; break; }                        \
-    }
