@@ -3,6 +3,7 @@
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${CKERAS_EMU_BUILD:-$root/build-cuda-emu}
+mkdir -p "$out" && out=$(cd "$out" && pwd)  # absolute: the scripts change directory
 # nvcc contracts a * b + c into an fma by default; so does the emulation where the CPU has FMA.
 if [ -z "${CKERAS_EMU_FMAD:-}" ]; then
     if grep -qw fma /proc/cpuinfo 2>/dev/null; then fmad=1; else fmad=0; fi
