@@ -2,9 +2,10 @@
 // their own stacks on the calling host thread; a fiber runs until it blocks at __syncthreads or a
 // warp-synchronous operation, then hands over to the next ready lane of its warp (or to the block's
 // scheduler), so a warp's lanes meet in lockstep at exactly those points and nowhere else. Blocks run
-// one after another on a host thread (emu_launch.cpp may use several). Deadlocks (a warp collective that part of its lanes never reach, a __syncthreads
-// that a lane waiting in a collective blocks) and traps become device faults naming the kernel, block
-// and threads. x86-64 only (a 20-line context switch below).
+// one after another on a host thread (emu_launch.cpp may use several). Deadlocks (a warp collective
+// that part of its lanes never reach, a __syncthreads that a lane waiting in a collective blocks) and
+// traps become device faults naming the kernel, block and threads. x86-64 only (a 20-line context
+// switch below).
 #include "emu_core.h"
 
 #include <signal.h>
