@@ -29,7 +29,7 @@ ctest --test-dir build/ci --output-on-failure -j2 --timeout 600
 # The CUDA kernels' own GoogleTest suites on an emulated GPU (every CUDA thread a fiber on the CPU, host
 # memory behind guard pages): on machines without a GPU this is what runs the kernels at all.
 if [ "$(uname -m)" = x86_64 ] && [ "$(uname -s)" = Linux ]; then
-  CKERAS_EMU_BUILD=build/cuda-emu scripts/cuda_emu/run_tests.sh
+  CKERAS_EMU_THREADS=2 CKERAS_EMU_BUILD=build/cuda-emu scripts/cuda_emu/run_tests.sh
 fi
 # Run pytest from outside the source tree so that the installed package is the one imported.
 cd tests && python3 -m pytest -q -p no:cacheprovider python
