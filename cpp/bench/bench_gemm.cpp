@@ -54,6 +54,7 @@ void gemm_args(benchmark::internal::Benchmark* b) {
         b->Args({batch, 784, 128, 0, 1, 0});  // dX = dY (batch, 128) @ W^T, W stored (784, 128)
         b->Args({784, 128, batch, 1, 0, 0});  // dW = X^T @ dY, X stored (batch, 784)
     }
+    b->Args({1, 128, 784, 0, 0, 0});  // one-sample inference: x (1, 784) @ W (784, 128), the small-M path
     b->Args({1024, 1024, 1024, 0, 0, 1});  // the portable micro-kernel, for comparison
     b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }

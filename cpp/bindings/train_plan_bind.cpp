@@ -15,14 +15,20 @@ struct ForwardPlan {
     std::vector<PlanStage> stages;
 };
 
-// (output, logits or None) of plan_forward, computed without the GIL.
-py::tuple forward_tuple(const std::vector<PlanStage>& stages, const Tensor& x) {
+// plan_forward on x (a Tensor, or an ndarray taken as convert_to_tensor takes it), computed without the GIL: the
+// output with the logits attached as `_keras_logits` (what an eager softmax/sigmoid output carries), or None when
+// x does not land on the CPU (another default device), for the caller's general path.
+py::object forward_call(const std::vector<PlanStage>& stages, py::handle x_obj) {
+    const Tensor x = to_tensor(x_obj);
+    if (x.device().type != DeviceType::CPU) return py::none();
     Tensor logits, out;
     {
         py::gil_scoped_release nogil;
         out = plan_forward(stages, x, &logits);
     }
-    return py::make_tuple(out, logits.defined() ? py::cast(logits) : py::none());
+    py::object result = py::cast(std::move(out));
+    if (logits.defined()) result.attr("_keras_logits") = py::cast(std::move(logits));
+    return result;
 }
 
 }  // namespace
@@ -85,12 +91,11 @@ void bind_train_plan(py::module_& m) {
         .def_readonly("first_bad_step", &PlanEpochResult::first_bad_step)
         .def_readonly("first_bad_loss", &PlanEpochResult::first_bad_loss);
 
-    m.def("plan_forward", &forward_tuple, py::arg("stages"), py::arg("x"));
+    m.def("plan_forward", &forward_call, py::arg("stages"), py::arg("x"));
     // The same with the stages converted once (model(x) keeps one per model: _inference_fast.py).
     py::class_<ForwardPlan>(m, "ForwardPlan")
         .def(py::init([](std::vector<PlanStage> stages) { return ForwardPlan{std::move(stages)}; }), py::arg("stages"))
-        .def("__call__", [](const ForwardPlan& p, const Tensor& x) { return forward_tuple(p.stages, x); },
-             py::arg("x"));
+        .def("__call__", [](const ForwardPlan& p, py::handle x) { return forward_call(p.stages, x); }, py::arg("x"));
 
     py::class_<TrainPlan>(m, "TrainPlan")
         .def(py::init<std::vector<PlanStage>, PlanLossSpec, std::vector<PlanMetricSpec>, PlanOptimizer, int64_t>(),

@@ -174,3 +174,32 @@ def test_plan_forward_checks_its_arguments():
         _core.plan_forward(stages, _core.convert_to_tensor(np.ones((2, 4), np.float64)))
     with pytest.raises(ValueError, match="no Dense"):
         _core.plan_forward([], _core.convert_to_tensor(np.ones((2, 4), np.float32)))
+    # An ndarray goes to the plan as it is, a Tensor too, and the logits come attached.
+    out = _core.plan_forward(stages, np.ones((2, 4), np.float32))
+    assert out.shape == (2, 3) and getattr(out, "_keras_logits", None) is None
+
+
+def test_host_arrays_follow_the_default_device_as_in_the_layers():
+    """With a GPU as default device, an ndarray given to a CPU model lands on the GPU, as convert_to_tensor
+    puts it: the plan then steps aside and the layers' call decides (here: their mixed-device error)."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    code = textwrap.dedent("""
+        import numpy as np, ckeras as keras
+        with keras.device("cpu"):
+            m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+            x = np.ones((2, 4), np.float32)
+            m(x); m(x)
+            print(m._call_path)
+        try:
+            m(x)
+        except ValueError as e:
+            print(m._call_path, "ValueError", "cpu" in str(e))
+    """)
+    env = dict(os.environ, CKERAS_TEST_FAKE_GPU="1",
+               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(keras.__file__))))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["plan", "layers", "ValueError", "True"]
