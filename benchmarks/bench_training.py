@@ -10,13 +10,16 @@ in the table say how many times better ckeras is (> 1: ckeras ahead), so every r
 this script. `--profile` instead runs 200 training steps of ckeras's E1 (batch 32) under cProfile.
 """
 import argparse
+import atexit
 import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,8 +51,16 @@ def table_rows():
                    ("package_mb", "installed package MB", False, {"max": 10})]
 
 
+# Compiled bytecode for every interpreter the script starts, in a folder of its own: an installed package has
+# its .pyc files (pip writes them), and so do the source trees measured here after a warm-up import, even where
+# the environment says PYTHONDONTWRITEBYTECODE (compiling 150 modules on each import doubled ckeras's figure).
+PYCACHE = tempfile.mkdtemp(prefix="ckeras-bench-pyc-")
+atexit.register(shutil.rmtree, PYCACHE, True)
+
+
 def thread_env(threads):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPYCACHEPREFIX=PYCACHE)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     return env
@@ -111,6 +122,8 @@ def collect(pythons, args, sizes):
                 samples[fw].setdefault(key, []).append(value)
 
     model_groups = [",".join(MODELS)] if args.quick else list(MODELS)
+    for fw in frameworks:  # writes the bytecode (see PYCACHE); not measured
+        run_worker(pythons[fw], fw, "import", args, sizes)
     for run in range(args.runs):
         order = rotated(frameworks, run)
         print(f"run {run + 1}/{args.runs} (order {', '.join(order)})", flush=True)

@@ -15,6 +15,8 @@ namespace ckeras::bind {
 // NumPy array (any layout, any supported dtype) -> Tensor. Shares memory when the dtype is one of ours
 // and the strides are whole elements; otherwise copies (and converts small ints/float16 up).
 Tensor from_numpy(py::array arr);
+// True for an ndarray itself (no subclass).
+bool is_exact_ndarray(py::handle obj);
 // Tensor -> NumPy array sharing memory (read-only), CPU only.
 py::array to_numpy(const Tensor& t);
 // Python scalar/list/array/Tensor -> Tensor; dtype (optional name) overrides; `like` gives the dtype

@@ -128,7 +128,7 @@ static bool int32_range(const py::object& np, const py::object& arr) {
 }
 
 // A plain numpy.ndarray (not a subclass): np.asarray would hand it back unchanged.
-static bool is_exact_ndarray(py::handle obj) {
+bool is_exact_ndarray(py::handle obj) {
     return Py_TYPE(obj.ptr()) == reinterpret_cast<PyTypeObject*>(py::detail::npy_api::get().PyArray_Type_);
 }
 

@@ -3,6 +3,7 @@
 // run_epoch polls for Ctrl-C between batches (KeyboardInterrupt).
 #include "bind_common.h"
 
+#include "ckeras/device.h"
 #include "ckeras/train_plan.h"
 
 namespace ckeras::bind {
@@ -18,8 +19,23 @@ struct ForwardPlan {
 // plan_forward on x (a Tensor, or an ndarray taken as convert_to_tensor takes it), computed without the GIL: the
 // output with the logits attached as `_keras_logits` (what an eager softmax/sigmoid output carries), or None when
 // x does not land on the CPU (another default device), for the caller's general path.
+// A 2-D C-contiguous aligned native float32 ndarray while the CPU is the current device, borrowed for the call
+// (plan_forward's output never aliases its input) without convert_to_tensor's keep-alive; else undefined.
+Tensor borrowed_rows(py::handle obj) {
+    if (!is_exact_ndarray(obj) || current_device().type != DeviceType::CPU) return Tensor();
+    const auto arr = py::reinterpret_borrow<py::array>(obj);
+    const py::dtype dt = arr.dtype();
+    constexpr int kNeed = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+    if (dt.num() != py::detail::npy_api::NPY_FLOAT_ || dt.byteorder() == '>' || arr.ndim() != 2 ||
+        (arr.flags() & kNeed) != kNeed)
+        return Tensor();
+    const int64_t rows = arr.shape(0), width = arr.shape(1);
+    return Tensor::from_blob(const_cast<void*>(arr.data()), {rows, width}, {width, 1}, DType::Float32, nullptr);
+}
+
 py::object forward_call(const std::vector<PlanStage>& stages, py::handle x_obj) {
-    const Tensor x = to_tensor(x_obj);
+    Tensor x = borrowed_rows(x_obj);
+    if (!x.defined()) x = to_tensor(x_obj);
     if (x.device().type != DeviceType::CPU) return py::none();
     Tensor logits, out;
     {

@@ -97,7 +97,9 @@ def _cached_plan(d, layers, feature_shape):
     """`(ForwardPlan, width)` for these layers and feature shape, or None; reused while the layers, the
     feature shape and every Dense layer's activation and Variables are unchanged."""
     cache = d.get("_fast_call_cache")
-    if cache is not None and cache[0] == feature_shape and cache[1] == tuple(layers):
+    # The layer list is compared by identity: a Sequential replaces its list when it changes, and a Functional
+    # model's chain never changes (both are kept alive by the cache, so an id cannot be reused).
+    if cache is not None and cache[1] is layers and cache[0] == feature_shape:
         for layer, act, kernel, bias in cache[2]:
             if layer.activation is not act or layer.kernel is not kernel or layer.bias is not bias:
                 break
@@ -107,7 +109,7 @@ def _cached_plan(d, layers, feature_shape):
     on_cpu = all(v.device == "cpu" for *_, kernel, bias in _dense_state(layers, _KINDS)
                  for v in (kernel, bias) if v is not None)
     plan = None if found is None or not on_cpu else (_core.ForwardPlan(found[0]), found[1])
-    d["_fast_call_cache"] = (feature_shape, tuple(layers), _dense_state(layers, _KINDS), plan)
+    d["_fast_call_cache"] = (feature_shape, layers, _dense_state(layers, _KINDS), plan)
     return plan
 
 
