@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <limits>
 #include <random>
@@ -292,6 +293,24 @@ TEST(Gemm, GenericMatchesAvx2) {
         run_gemm(c, v, false);
     }
     for (size_t i = 0; i < g.C.size(); ++i) ASSERT_NEAR(g.C[i], v.C[i], 1e-3f) << "at " << i;
+}
+
+// A not transposed and N <= 256 reads A in place (sgemm_micro_avx2_direct) instead of packing it: the same sums
+// in the same order, so the same bits as the packed kernel, with strided A, edge tiles, alpha and beta.
+TEST(Gemm, Avx2InPlaceAMatchesPackedBitForBit) {
+    if (!has_avx2()) GTEST_SKIP() << "CPU has no AVX2+FMA";
+    SimdPath path("avx2");
+    const Case cases[] = {{false, false, 1024, 128, 784}, {false, false, 37, 64, 300, -0.5, 2.0, 5},
+                          {false, true, 29, 256, 401, 1.0, 0.0, 3}, {false, false, 5, 17, 9, 2.0, 1.0}};
+    for (const Case& c : cases) {
+        SCOPED_TRACE(testing::Message() << "tb=" << c.tb << " M=" << c.M << " N=" << c.N << " K=" << c.K);
+        Operands<float> direct = make_operands<float>(c, 3), packed = direct;
+        run_gemm(c, direct, false);
+        sgemm_packed_with_micro(sgemm_micro_avx2, kAvx2MR, kAvx2NR, c.ta, c.tb, c.M, c.N, c.K, float(c.alpha),
+                                packed.A.data(), packed.lda, packed.B.data(), packed.ldb, float(c.beta),
+                                packed.C.data(), packed.ldc);
+        ASSERT_EQ(0, std::memcmp(direct.C.data(), packed.C.data(), sizeof(float) * direct.C.size()));
+    }
 }
 
 // A NaN in op(A)(i0, k0) reaches exactly row i0 of C; a NaN in op(B)(k0, j0) exactly column j0.

@@ -9,11 +9,12 @@
 namespace ckeras::cpu {
 namespace {
 
-// R rows of the tile (R = mr, so edge tiles do no wasted FMAs); a is packed with stride 6 per k. The
+// R rows of the tile (R = mr, so edge tiles do no wasted FMAs). A's element (r, k) is at a[r + 6 k] when
+// packed, or a[r * lda + k] when kDirect (A read in place: rows past R are never touched). The
 // accumulators are named variables, not an array, so that GCC keeps all twelve in ymm registers.
 #define CKERAS_FMA_ROW(r)                                               \
     if constexpr (R > r) {                                              \
-        const __m256 ar = _mm256_broadcast_ss(a + r);                   \
+        const __m256 ar = _mm256_broadcast_ss(a + r * a_rs);            \
         c##r##0 = _mm256_fmadd_ps(ar, b0, c##r##0);                     \
         c##r##1 = _mm256_fmadd_ps(ar, b1, c##r##1);                     \
     }
@@ -23,9 +24,11 @@ namespace {
         acc[r][1] = _mm256_mul_ps(va, c##r##1);                         \
     }
 
-template <int R>
+template <int R, bool kDirect = false>
 void micro_rows(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int nr,
-                float alpha, float beta) {
+                float alpha, float beta, int64_t lda = 0) {
+    const int64_t a_rs = kDirect ? lda : 1;
+    constexpr int64_t a_ks = kDirect ? 1 : kAvx2MR;
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
@@ -33,7 +36,7 @@ void micro_rows(int64_t kc, const float* a, const float* b, int64_t bs, float* c
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         CKERAS_FMA_ROW(0) CKERAS_FMA_ROW(1) CKERAS_FMA_ROW(2)
         CKERAS_FMA_ROW(3) CKERAS_FMA_ROW(4) CKERAS_FMA_ROW(5)
-        a += kAvx2MR;
+        a += a_ks;
         b += bs;
     }
     // acc = alpha * tile, one (2 x ymm) row per C row.
@@ -140,6 +143,19 @@ void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, fl
         case 3: micro_rows<3>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;
         case 2: micro_rows<2>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;
         case 1: micro_rows<1>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;
+        default: break;
+    }
+}
+
+void sgemm_micro_avx2_direct(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c,
+                             int64_t ldc, int mr, int nr, float alpha, float beta) {
+    switch (mr) {
+        case 6: micro_rows<6, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 5: micro_rows<5, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 4: micro_rows<4, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 3: micro_rows<3, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 2: micro_rows<2, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 1: micro_rows<1, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
         default: break;
     }
 }

@@ -2,7 +2,8 @@
 // MR-row micro-panels and op(B) into NR-column micro-panels, so the four transpose combinations differ
 // only in the packing and all share one micro-kernel: AVX-512 12x32 (gemm_avx512.cpp) or AVX2+FMA 6x16
 // (gemm_avx2.cpp) when the CPU has it, else a portable one; one or two rows of C against an untransposed B
-// skip packing (sgemm_small_m_avx2: single-sample inference). Also the naive reference. No BLAS library is used.
+// skip packing (sgemm_small_m_avx2: single-sample inference), and with AVX2 an untransposed A against at most
+// 256 columns is read in place (sgemm_micro_avx2_direct). Also the naive reference. No BLAS library is used.
 #include "cpu/gemm_cpu.h"
 
 #include <algorithm>
@@ -137,6 +138,9 @@ void micro_generic(int64_t kc, const T* a, const T* b, int64_t bs, T* c, int64_t
 
 template <class T>
 using MicroFn = void (*)(int64_t, const T*, const T*, int64_t, T*, int64_t, int, int, T, T);
+// A micro-kernel reading A in place, row-major with row stride lda (sgemm_micro_avx2_direct's contract).
+template <class T>
+using MicroDirectFn = void (*)(int64_t, const T*, int64_t, const T*, int64_t, T*, int64_t, int, int, T, T);
 
 // ---- scratch ---------------------------------------------------------------------------------
 // Per-thread packing buffers (64-byte aligned), kept between calls: OpenMP threads persist, and a fresh
@@ -181,15 +185,15 @@ int64_t balanced_block(int64_t n, int64_t max_block, int64_t unit) {
 // C[i0:i1, j0:j1] for one thread; j0 is a multiple of NR. When `b_in_place`, full NR-wide
 // column panels of B are read straight from the stored (K, N) matrix instead of being packed.
 template <class T, int MR, int NR>
-bool gemm_range(const Problem<T>& g, const Blocking& bk, MicroFn<T> micro, int64_t i0, int64_t i1, int64_t j0,
-                int64_t j1, bool b_in_place) {
+bool gemm_range(const Problem<T>& g, const Blocking& bk, MicroFn<T> micro, MicroDirectFn<T> micro_direct,
+                int64_t i0, int64_t i1, int64_t j0, int64_t j1, bool b_in_place) {
     if (i0 >= i1 || j0 >= j1) return true;
     const int64_t kc_max = balanced_block(g.K, bk.kc, 1);
     const int64_t mc_max = balanced_block(i1 - i0, bk.mc, MR);
     const int64_t nc_max = balanced_block(j1 - j0, bk.nc, NR);
-    T* pa = static_cast<T*>(scratch(0, sizeof(T) * size_t(mc_max * kc_max)));
+    T* pa = micro_direct ? nullptr : static_cast<T*>(scratch(0, sizeof(T) * size_t(mc_max * kc_max)));
     T* pb = static_cast<T*>(scratch(1, sizeof(T) * size_t(kc_max * (b_in_place ? NR : nc_max))));
-    if (pa == nullptr || pb == nullptr) return false;
+    if ((pa == nullptr && !micro_direct) || pb == nullptr) return false;
     for (int64_t jc = j0; jc < j1; jc += nc_max) {
         const int64_t nc = std::min(nc_max, j1 - jc);
         const int64_t n_direct = b_in_place ? nc / NR * NR : 0;  // columns [jc, jc + n_direct) read in place
@@ -199,16 +203,21 @@ bool gemm_range(const Problem<T>& g, const Blocking& bk, MicroFn<T> micro, int64
             pack_panels<T, NR>({g.bt.at(jc + n_direct, pc), g.bt.rs, g.bt.cs}, nc - n_direct, kc, pb);
             for (int64_t ic = i0; ic < i1; ic += mc_max) {
                 const int64_t mc = std::min(mc_max, i1 - ic);
-                pack_panels<T, MR>({g.a.at(ic, pc), g.a.rs, g.a.cs}, mc, kc, pa);
+                if (!micro_direct) pack_panels<T, MR>({g.a.at(ic, pc), g.a.rs, g.a.cs}, mc, kc, pa);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     const int nr = int(std::min<int64_t>(NR, nc - jr));
                     const bool direct = jr < n_direct;
                     const T* bp = direct ? g.b + pc * g.ldb + jc + jr : pb + (jr - n_direct) * kc;
                     const int64_t bs = direct ? g.ldb : NR;
                     T* cp = g.c + ic * g.ldc + jc + jr;
-                    for (int64_t ir = 0; ir < mc; ir += MR)
-                        micro(kc, pa + ir * kc, bp, bs, cp + ir * g.ldc, g.ldc, int(std::min<int64_t>(MR, mc - ir)),
-                              nr, g.alpha, beta);
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        const int mr = int(std::min<int64_t>(MR, mc - ir));
+                        if (micro_direct)
+                            micro_direct(kc, g.a.at(ic + ir, pc), g.a.rs, bp, bs, cp + ir * g.ldc, g.ldc, mr, nr,
+                                         g.alpha, beta);
+                        else
+                            micro(kc, pa + ir * kc, bp, bs, cp + ir * g.ldc, g.ldc, mr, nr, g.alpha, beta);
+                    }
                 }
             }
         }
@@ -227,11 +236,16 @@ constexpr double kPackCopyCost = 4, kPackTransposeCost = 8;
 // A micro-panels to run against it. Measured: in place wins for a (784, 128) weight, loses for 4 KiB strides.
 constexpr int64_t kInPlaceMaxSpan = 256 << 10;
 constexpr int64_t kInPlaceMaxPanels = 96;
+// op(A) is read in place (A not transposed, a micro-kernel for it given) for at most this many columns: packing
+// A then costs more than it saves, since each packed element would serve only N / NR micro-kernel calls.
+constexpr int64_t kDirectMaxN = 256;
 
 template <class T, int MR, int NR>
 void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
-                 int64_t ldb, T beta, T* C, int64_t ldc, const Blocking& bk, MicroFn<T> micro) {
+                 int64_t ldb, T beta, T* C, int64_t ldc, const Blocking& bk, MicroFn<T> micro,
+                 MicroDirectFn<T> micro_direct = nullptr) {
     Problem<T> g{{A, ta ? 1 : lda, ta ? lda : 1}, {B, tb ? ldb : 1, tb ? 1 : ldb}, B, ldb, K, ldc, alpha, beta, C};
+    if (ta || N > kDirectMaxN) micro_direct = nullptr;
     const int64_t nt = (N + NR - 1) / NR;  // NR-wide column panels
     int threads = 1;
 #ifdef _OPENMP
@@ -248,7 +262,7 @@ void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, con
     for (int a = 1; a <= threads; ++a) {
         if (threads % a != 0) continue;
         const int64_t rows = (M + a - 1) / a, cols = (nt + threads / a - 1) / (threads / a) * NR;
-        const double pack = (ta ? kPackCopyCost : kPackTransposeCost) * double(rows) +
+        const double pack = (micro_direct ? 0 : ta ? kPackCopyCost : kPackTransposeCost) * double(rows) +
                             (in_place(rows) ? 0 : (tb ? kPackTransposeCost : kPackCopyCost) * double(cols));
         const double cost = (double(rows) * double(cols) + pack) * double(K);
         if (best < 0 || cost < best) best = cost, tm = a, tn = threads / a;
@@ -259,7 +273,7 @@ void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, con
         const int ti = t / tn, tj = t % tn;
         const int64_t i0 = M * ti / tm, i1 = M * (ti + 1) / tm;
         const int64_t j0 = std::min(N, nt * tj / tn * NR), j1 = std::min(N, nt * (tj + 1) / tn * NR);
-        if (!gemm_range<T, MR, NR>(g, bk, micro, i0, i1, j0, j1, b_in_place)) ok = false;
+        if (!gemm_range<T, MR, NR>(g, bk, micro, micro_direct, i0, i1, j0, j1, b_in_place)) ok = false;
     };
     if (threads == 1) {
         work(0);
@@ -297,7 +311,7 @@ void gemm_typed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
                                                             kAvx512Blocking, sgemm_micro_avx512);
         if (avx2)
             return gemm_packed<float, kAvx2MR, kAvx2NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                                                        kAvx2Blocking, sgemm_micro_avx2);
+                                                        kAvx2Blocking, sgemm_micro_avx2, sgemm_micro_avx2_direct);
 #endif
         return gemm_packed<float, 6, 8>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, kGenericBlocking,
                                         micro_generic<float, 6, 8>);
