@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu/cpu_common.h"
+#include "cpu/gemm_cpu.h"
 #include "cpu/philox.h"
 
 using namespace ckeras;
@@ -319,4 +320,41 @@ TEST(Dropout, OffsetContinuesAndThreadIndependent) {
     EXPECT_TRUE(bitwise_equal(full, full4));
     EXPECT_EQ(kfull, kfull4);
     set_threads(saved);
+}
+
+// The float32 kernel's vectorised Philox (dropout_vec_impl.h), in its AVX2 and baseline builds, against the scalar
+// mapping element by element: a draw counter whose low word wraps inside a block, a seed with both words set, odd
+// lengths, and rates whose threshold lands next to the float units.
+TEST(Dropout, VectorisedPhiloxMatchesTheScalarMappingOnEveryPath) {
+    const char* const paths[] = {"generic", "avx2"};
+    const uint64_t seed = 0x0123456789ABCDEFull;
+    const uint64_t offsets[] = {0, 3, (uint64_t(1) << 34) - 301, (uint64_t(7) << 32) + 5};
+    const double rates[] = {0.5, 1e-9, 1.0 - 0x1p-24, 0x1p-24 * 3.5};
+    for (const char* path : paths) {
+        if (std::strcmp(path, "avx2") == 0 && !cpu::cpu_has_avx2_fma()) continue;
+        cpu::set_gemm_simd_override(path);
+        for (uint64_t offset : offsets) {
+            // Rates equal to element 17's unit (kept: unit >= rate) and just above it (dropped).
+            const double u17 = philox_dropout_unit(seed, offset + 17);
+            std::vector<double> all(std::begin(rates), std::end(rates));
+            all.push_back(u17);
+            all.push_back(std::nextafter(u17, 2.0));
+            for (double rate : all) {
+                SCOPED_TRACE(testing::Message() << path << " offset " << offset << " rate " << rate);
+                auto inp = ramp<float>(1031);
+                std::vector<float> out;
+                std::vector<char> keep;
+                run_dropout(out, keep, inp, rate, seed, offset);
+                const float kp = float(1.0 - rate);
+                for (size_t i = 0; i < inp.size(); ++i) {
+                    const bool want = philox_dropout_unit(seed, offset + i) >= rate;
+                    ASSERT_EQ(bool(keep[i]), want) << i;
+                    ASSERT_EQ(out[i], want ? inp[i] / kp : 0.f) << i;
+                }
+                if (rate == u17) EXPECT_TRUE(keep[17]);
+                if (rate > u17 && rate < u17 + 1e-9) EXPECT_FALSE(keep[17]);
+            }
+        }
+    }
+    cpu::set_gemm_simd_override(nullptr);
 }

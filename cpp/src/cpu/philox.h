@@ -6,7 +6,8 @@
 //     key     = {lo32(seed), hi32(seed)}
 //     counter = {lo32(index), hi32(index), attempt, 0}     (attempt = 0 except for truncated-normal redraws)
 // Words of the 4-word output are used in order: float32 uniform = word 0, float64 uniform = words 0-1;
-// Box-Muller takes its second uniform from the next word(s). The Philox words and the [0, 1) uniforms are
+// Box-Muller takes its second uniform from the next word(s). Dropout alone shares a draw between four
+// consecutive elements (philox_dropout_unit). The Philox words and the [0, 1) uniforms are
 // bit-exact on every device; values that go through log/cos/sin match to the libm's accuracy only.
 // Namespace `ckeras` (not `ckeras::cpu`) because CUDA kernels include this header too.
 #pragma once
@@ -137,10 +138,11 @@ CKERAS_HD inline T philox_truncated_normal(uint64_t seed, uint64_t index, T mean
     return mean;
 }
 
-// The dropout coin for element `index`: the float32 uniform of word 0 for every dtype, so the same seed
-// drops the same units in float32 and float64. keep = philox_dropout_unit(...) >= rate.
+// The dropout coin for element `index`: the float32 uniform of word index % 4 of draw index / 4 (one draw serves
+// four consecutive elements, a quarter of the work of a draw each), for every dtype, so the same seed drops the
+// same units in float32 and float64. keep = philox_dropout_unit(...) >= rate.
 CKERAS_HD inline float philox_dropout_unit(uint64_t seed, uint64_t index) {
-    return philox_unit_f32(philox_draw(seed, index).v[0]);
+    return philox_unit_f32(philox_draw(seed, index >> 2).v[index & 3]);
 }
 
 }  // namespace ckeras

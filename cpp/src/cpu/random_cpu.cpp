@@ -1,10 +1,19 @@
 // CPU kernels for the counter-based random slots: `random` (uniform, normal, truncated normal),
 // `dropout` and its backward. Each element is a pure function of (seed, offset + i) through philox.h, so the output does
 // not depend on the thread count and a draw can be continued or split by moving `offset`.
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "ckeras/device.h"
 #include "cpu/cpu_common.h"
+#include "cpu/dropout_vec.h"
 #include "cpu/philox.h"
 
 namespace ckeras::cpu {
+namespace generic {
+#include "cpu/dropout_vec_impl.h"
+}  // namespace generic
 namespace {
 
 // Philox costs ~10x a memory-bound op per element, so threads pay off at smaller sizes.
@@ -63,6 +72,20 @@ void dropout_typed(T* out, bool* keep, const T* inp, int64_t n, double rate, uin
         return;
     }
     const T keep_prob = static_cast<T>(1.0 - rate);
+    if constexpr (std::is_same_v<T, float>) {  // the vectorised loop: the same words, so the same masks
+        // unit >= rate with unit = (word >> 8) / 2^24 exactly, i.e. (word >> 8) >= ceil(rate 2^24).
+        const auto threshold = static_cast<uint32_t>(std::ceil(rate * 16777216.0));
+        const bool avx2 = std::strcmp(cpu_simd_level(), "generic") != 0;
+        parallel_for(n, kRandomGrain, [&](int64_t begin, int64_t end) {
+            bool* k = keep ? keep + begin : nullptr;
+            const uint64_t at = offset + static_cast<uint64_t>(begin);
+            if (avx2)
+                avx2::dropout_f32_avx2(out + begin, k, inp + begin, end - begin, threshold, keep_prob, seed, at);
+            else
+                generic::dropout_f32(out + begin, k, inp + begin, end - begin, threshold, keep_prob, seed, at);
+        });
+        return;
+    }
     parallel_for(n, kRandomGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
             const bool k = philox_dropout_unit(seed, offset + static_cast<uint64_t>(i)) >= rate;
