@@ -99,17 +99,18 @@ def torch_model(torch, name):
     return net, optimizer
 
 
-def torch_fit(torch, net, optimizer, x, y, batch_size, generator):
+def torch_fit(torch, net, optimizer, x, y, batch_size, generator=None):
     """One epoch as Keras's `fit` runs it: shuffle, slice batches, step, track mean loss and accuracy.
 
-    x: (n, 784) float32 tensor; y: (n, 10) one-hot float32 tensor. Cross-entropy on logits with the
-    one-hot rows as class probabilities is the same math as Keras's categorical cross-entropy on softmax.
+    x: (n, 784) float32 tensor; y: (n, 10) one-hot float32 tensor, both on the device the net is on (the
+    running sums live there too; without a generator the permutation is drawn there). Cross-entropy on logits
+    with the one-hot rows as class probabilities is the same math as Keras's categorical cross-entropy on softmax.
     """
     net.train()
-    n = x.shape[0]
-    order = torch.randperm(n, generator=generator)
-    loss_sum = torch.zeros(())
-    correct = torch.zeros((), dtype=torch.int64)
+    n, device = x.shape[0], x.device
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.randperm(n, device=device)
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
     for start in range(0, n, batch_size):
         index = order[start:start + batch_size]
         xb, yb = x[index], y[index]
