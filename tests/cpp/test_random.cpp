@@ -323,12 +323,13 @@ TEST(Dropout, OffsetContinuesAndThreadIndependent) {
 }
 
 // The float32 kernel's vectorised Philox (dropout_vec_impl.h), in its AVX2 and baseline builds, against the scalar
-// mapping element by element: a draw counter whose low word wraps inside a block, a seed with both words set, odd
+// mapping element by element: a draw counter whose low word wraps inside a block, an element index wrapping past
+// 2^64 (as the CUDA twin test draws it), a seed with both words set, odd
 // lengths, and rates whose threshold lands next to the float units.
 TEST(Dropout, VectorisedPhiloxMatchesTheScalarMappingOnEveryPath) {
     const char* const paths[] = {"generic", "avx2"};
     const uint64_t seed = 0x0123456789ABCDEFull;
-    const uint64_t offsets[] = {0, 3, (uint64_t(1) << 34) - 301, (uint64_t(7) << 32) + 5};
+    const uint64_t offsets[] = {0, 3, (uint64_t(1) << 34) - 301, (uint64_t(7) << 32) + 5, ~uint64_t(0) - 700};
     const double rates[] = {0.5, 1e-9, 1.0 - 0x1p-24, 0x1p-24 * 3.5};
     for (const char* path : paths) {
         if (std::strcmp(path, "avx2") == 0 && !cpu::cpu_has_avx2_fma()) continue;

@@ -19,8 +19,15 @@ inline void dropout_f32(float* out, bool* keep, const float* inp, int64_t n, uin
     for (int64_t s = 0; s < n; s += kBlock) {
         const int64_t len = n - s < kBlock ? n - s : kBlock;
         const uint64_t first = offset + static_cast<uint64_t>(s);  // element index of out[s]
+        const uint64_t last = first + static_cast<uint64_t>(len) - 1;
+        if (last < first) {  // the element index wraps past 2^64 in this block: element by element
+            for (int64_t i = 0; i < len; ++i) {
+                const uint64_t e = first + static_cast<uint64_t>(i);
+                word[(first & 3) + static_cast<uint64_t>(i)] = philox_draw(seed, e >> 2).v[e & 3];
+            }
+        }
         const uint64_t d0 = first >> 2;
-        const int64_t draws = static_cast<int64_t>(((first + static_cast<uint64_t>(len) - 1) >> 2) - d0 + 1);
+        const int64_t draws = last < first ? 0 : static_cast<int64_t>((last >> 2) - d0 + 1);
         const uint32_t lo = static_cast<uint32_t>(d0), hi = static_cast<uint32_t>(d0 >> 32);
         if (uint64_t(lo) + uint64_t(draws) > (uint64_t(1) << 32)) {  // the counter's low word wraps in this block
             for (int64_t j = 0; j < draws; ++j) {
