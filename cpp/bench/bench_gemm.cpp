@@ -4,6 +4,10 @@
 // per call). CPU threads: OMP_NUM_THREADS.
 #include <benchmark/benchmark.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <random>
 #include <string>
@@ -61,6 +65,54 @@ void gemm_args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_Gemm_Cpu)->Apply(gemm_args);
+
+#if defined(__x86_64__)
+// The machine's float32 FMA ceiling, to read the GEMM figures against: each OpenMP thread runs twelve independent
+// chains of 8-wide FMAs (enough to cover the FMA latency) out of registers, no memory traffic. FLOPS counts
+// 2 x 8 per FMA over all threads. Skipped without AVX2+FMA.
+__attribute__((target("avx2,fma"))) double fma_chains(int64_t steps) {
+    __m256 a0 = _mm256_set1_ps(0.f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+    __m256 a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+    const __m256 m = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(1e-3f);
+    for (int64_t i = 0; i < steps; ++i) {
+        a0 = _mm256_fmadd_ps(a0, m, c), a1 = _mm256_fmadd_ps(a1, m, c), a2 = _mm256_fmadd_ps(a2, m, c);
+        a3 = _mm256_fmadd_ps(a3, m, c), a4 = _mm256_fmadd_ps(a4, m, c), a5 = _mm256_fmadd_ps(a5, m, c);
+        a6 = _mm256_fmadd_ps(a6, m, c), a7 = _mm256_fmadd_ps(a7, m, c), a8 = _mm256_fmadd_ps(a8, m, c);
+        a9 = _mm256_fmadd_ps(a9, m, c), a10 = _mm256_fmadd_ps(a10, m, c), a11 = _mm256_fmadd_ps(a11, m, c);
+        // keeps the twelve chains in registers and the loop from being folded away
+        __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5), "+x"(a6), "+x"(a7),
+                         "+x"(a8), "+x"(a9), "+x"(a10), "+x"(a11));
+    }
+    const __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                                     _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    return double(_mm256_cvtss_f32(_mm256_add_ps(sum, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)))));
+}
+
+void BM_FmaPeak_Cpu(benchmark::State& state) {
+    if (!ckeras::cpu::cpu_has_avx2_fma()) {
+        state.SkipWithError("no AVX2+FMA on this CPU");
+        return;
+    }
+    constexpr int64_t kSteps = 1 << 20;
+    int threads = 1;
+    double sink = 0;
+    for (auto _ : state) {
+#pragma omp parallel reduction(+ : sink)
+        {
+            sink += fma_chains(kSteps);
+#ifdef _OPENMP
+#pragma omp single
+            threads = omp_get_num_threads();
+#endif
+        }
+    }
+    benchmark::DoNotOptimize(sink);
+    state.counters["threads"] = threads;
+    state.counters["FLOPS"] = benchmark::Counter(2.0 * 8 * 12 * double(kSteps) * threads * double(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_FmaPeak_Cpu)->UseRealTime()->Unit(benchmark::kMillisecond);
+#endif
 
 // Args: M, N, K, trans_a, trans_b, math (0 FP32, 1 TF32, 2 BF16). One timed iteration queues `reps`
 // products (enough for ~10 ms at 100 TFLOP/s, at most 200) and waits for the GPU, so small shapes

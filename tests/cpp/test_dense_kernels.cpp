@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "ckeras/kernels.h"
@@ -14,6 +17,12 @@ using namespace ckeras;
 using namespace ckeras::test;
 
 namespace {
+
+uint32_t bits_of(float x) {
+    uint32_t u;
+    std::memcpy(&u, &x, 4);
+    return u;
+}
 
 const KernelTable& cpu() { return kernel_table(DeviceType::CPU); }
 
@@ -66,13 +75,20 @@ TEST(DropoutBackward, KeepsAndScalesLikeTheForward) {
         Tensor g = random_tensor({n}, 3, -1, 1, DType::Float32);
         Tensor keep = Tensor::empty({n}, DType::Bool);
         for (int64_t i = 0; i < n; ++i) keep.data<bool>()[i] = (i * 7919) % 5 != 0;
+        // Specials, kept and dropped (i = 0 and 5 are dropped): a dropped inf or NaN gives +0, not NaN.
+        const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+        for (int64_t i : {0, 1}) g.data<float>()[i] = inf;
+        for (int64_t i : {5, 6}) g.data<float>()[i] = nan;
+        for (int64_t i : {10, 11}) g.data<float>()[i] = -0.f;
+        ASSERT_FALSE(keep.data<bool>()[0] || keep.data<bool>()[5] || keep.data<bool>()[10]);
+        ASSERT_TRUE(keep.data<bool>()[1] && keep.data<bool>()[6] && keep.data<bool>()[11]);
         Tensor dx = Tensor::empty({n}, DType::Float32);
         cpu().dropout_backward(DType::Float32, dx.data_ptr(), g.data_ptr(), keep.data<bool>(), n, rate);
         const float kp = static_cast<float>(1.0 - rate);
         for (int64_t i = 0; i < n; ++i) {
             const float want = keep.data<bool>()[i] ? g.data<float>()[i] / kp : 0.f;
-            if (std::isnan(want)) EXPECT_TRUE(std::isnan(dx.data<float>()[i]));
-            else EXPECT_EQ(dx.data<float>()[i], want) << "rate " << rate << " at " << i;
+            if (std::isnan(want)) EXPECT_TRUE(std::isnan(dx.data<float>()[i])) << "rate " << rate << " at " << i;
+            else EXPECT_EQ(bits_of(dx.data<float>()[i]), bits_of(want)) << "rate " << rate << " at " << i;
         }
         // In place (dinp aliasing dout) gives the same.
         Tensor inplace = copy(g);

@@ -1,5 +1,7 @@
 // The float32 dropout loop of dropout_vec_impl.h compiled for AVX2 (this file alone gets -mavx2 -mfma). Call only
 // when cpu_has_avx2_fma(); random_cpu.cpp chooses.
+#include <immintrin.h>
+
 #include <cstdint>
 
 #include "cpu/dropout_vec.h"
