@@ -111,6 +111,8 @@ void TrainPlan::Impl::allocate_params() {
     CKERAS_CHECK(opt.decay.empty() || opt.decay.size() == params.size(), kWhat, ": got ", opt.decay.size(),
                  " weight-decay flags for ", params.size(), " trainable tensors");
     groups.assign(params.size(), ParamGroup{});
+    stage_group.assign(1, 0);
+    update_per_stage = !(opt.clip.global_clipnorm > 0);
     size_t p = 0;
     for (size_t i = 0; i < stages.size(); ++i) {
         for (int which = 0; which < 2; ++which) {
@@ -130,6 +132,7 @@ void TrainPlan::Impl::allocate_params() {
             g.decay = opt.decay.empty() || opt.decay[p];
             ++p;
         }
+        stage_group.push_back(static_cast<int64_t>(p));
     }
     // A tensor trained twice (a layer used twice in the chain) would be updated twice per step.
     std::vector<const void*> starts;

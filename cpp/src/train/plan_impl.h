@@ -46,6 +46,11 @@ struct TrainPlan::Impl {
 
     std::vector<Tensor> params;  // trainable tensors, optimizer order
     std::vector<ParamGroup> groups;
+    std::vector<int64_t> stage_group;  // stage i's groups are [stage_group[i], stage_group[i + 1])
+    // Each stage's tensors are updated in the backward, as soon as the stage is done with its weights (its dX
+    // product read them): its gradients and weights are then still in cache. The optimizer is elementwise, so
+    // the bits are those of one call over all groups; not with global_clipnorm (it needs every gradient first).
+    bool update_per_stage = false;
     int64_t last_rows = 0;
     PlanEpochResult progress;  // run_epoch's running result
 
@@ -56,8 +61,10 @@ struct TrainPlan::Impl {
     // plan_step.cpp: one step on `rows` rows of x (rows, in_features) and y (rows, classes) / labels (rows,).
     float run_step(int64_t rows, const float* x, const void* y);
     void forward(int64_t rows, const float* x);
-    void backward(int64_t rows, const float* x);
-    void update();
+    void backward(int64_t rows, const float* x, const OptimizerStep* step);  // step: update_per_stage
+    OptimizerStep update_step() const;  // the kernel's arguments for this step (learning rate, t)
+    void update_groups(const OptimizerStep& step, int64_t first, int64_t last);
+    void finish_update();  // versions of params and slots, iterations += 1
     // plan_loss.cpp
     float loss_forward(int64_t rows, const void* y);
     void loss_backward(int64_t rows, const void* y);

@@ -72,7 +72,7 @@ void TrainPlan::Impl::forward(int64_t rows, const float* x) {
 // From buf.back().dout (already d loss / d logits, or d loss / d prediction in dpred) down to the first
 // trainable stage: per Dense stage the activation's backward into dout, dkernel = inp^T @ dz,
 // dbias = column sums of dz, and d inp = dz @ kernel^T when a stage below needs it.
-void TrainPlan::Impl::backward(int64_t rows, const float* x) {
+void TrainPlan::Impl::backward(int64_t rows, const float* x, const OptimizerStep* step) {
     const int last = static_cast<int>(stages.size()) - 1;
     for (int i = last; i >= first_trainable; --i) {
         const PlanStage& s = stages[i];
@@ -105,22 +105,29 @@ void TrainPlan::Impl::backward(int64_t rows, const float* x) {
         if (dinp)
             table->gemm(F32, false, true, rows, width, units, 1.0, dz, units, s.kernel.data<float>(), units, 0.0,
                         dinp, width);
+        if (step) update_groups(*step, stage_group[i], stage_group[i + 1]);
     }
 }
 
-// One optimizer call over every trainable tensor: learning rate and t = iterations + 1 read from the
-// optimizer's variables, then iterations += 1 (what Optimizer.apply does around optimizer_apply).
-void TrainPlan::Impl::update() {
+// The optimizer's arguments: learning rate and t = iterations + 1 read from the optimizer's variables (what
+// Optimizer.apply does around optimizer_apply); finish_update then counts the step.
+OptimizerStep TrainPlan::Impl::update_step() const {
     OptimizerStep step = opt.step;
     step.learning_rate = static_cast<double>(*opt.learning_rate.data<float>());
-    int64_t* iterations = opt.iterations.data<int64_t>();
-    step.step = *iterations + 1;
-    optimizer_step_groups(step, opt.clip, groups.data(), static_cast<int64_t>(groups.size()), device);
+    step.step = *opt.iterations.data<int64_t>() + 1;
+    return step;
+}
+
+void TrainPlan::Impl::update_groups(const OptimizerStep& step, int64_t first, int64_t last) {
+    if (last > first) optimizer_step_groups(step, opt.clip, groups.data() + first, last - first, device);
+}
+
+void TrainPlan::Impl::finish_update() {
     for (size_t p = 0; p < params.size(); ++p) {
         params[p].impl()->storage->version++;
         for (const Tensor& slot : opt.slots[p]) slot.impl()->storage->version++;
     }
-    *iterations += 1;
+    *opt.iterations.data<int64_t>() += 1;
     opt.iterations.impl()->storage->version++;
 }
 
@@ -128,9 +135,11 @@ float TrainPlan::Impl::run_step(int64_t rows, const float* x, const void* y) {
     forward(rows, x);
     const float loss_value = loss_forward(rows, y);
     loss_backward(rows, y);
-    backward(rows, x);
+    const OptimizerStep step = update_step();
+    backward(rows, x, update_per_stage ? &step : nullptr);
     update_metrics(rows, y);
-    update();
+    if (!update_per_stage) update_groups(step, 0, static_cast<int64_t>(groups.size()));
+    finish_update();
     last_rows = rows;
     return loss_value;
 }
