@@ -300,10 +300,15 @@ TEST(Gemm, GenericMatchesAvx2) {
 TEST(Gemm, Avx2InPlaceAMatchesPackedBitForBit) {
     if (!has_avx2()) GTEST_SKIP() << "CPU has no AVX2+FMA";
     SimdPath path("avx2");
+    // Untransposed A (read in place for N <= 256), and transposed A (in place for K <= 64: a weight gradient
+    // X^T dY), with padded leading dimensions, edge tiles and alpha/beta both 1 and not.
     const Case cases[] = {{false, false, 1024, 128, 784}, {false, false, 37, 64, 300, -0.5, 2.0, 5},
-                          {false, true, 29, 256, 401, 1.0, 0.0, 3}, {false, false, 5, 17, 9, 2.0, 1.0}};
+                          {false, true, 29, 256, 401, 1.0, 0.0, 3}, {false, false, 5, 17, 9, 2.0, 1.0},
+                          {true, false, 784, 128, 32},        {true, false, 37, 61, 64, -0.5, 2.0, 5},
+                          {true, true, 29, 100, 17, 1.0, 1.0, 3}, {true, false, 5, 17, 1, 2.0, 0.0}};
     for (const Case& c : cases) {
-        SCOPED_TRACE(testing::Message() << "tb=" << c.tb << " M=" << c.M << " N=" << c.N << " K=" << c.K);
+        SCOPED_TRACE(testing::Message() << "ta=" << c.ta << " tb=" << c.tb << " M=" << c.M << " N=" << c.N
+                                        << " K=" << c.K);
         Operands<float> direct = make_operands<float>(c, 3), packed = direct;
         run_gemm(c, direct, false);
         sgemm_packed_with_micro(sgemm_micro_avx2, kAvx2MR, kAvx2NR, c.ta, c.tb, c.M, c.N, c.K, float(c.alpha),

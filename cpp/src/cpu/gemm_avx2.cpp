@@ -9,9 +9,12 @@
 namespace ckeras::cpu {
 namespace {
 
-// R rows of the tile (R = mr, so edge tiles do no wasted FMAs). A's element (r, k) is at a[r + 6 k] when
-// packed, or a[r * lda + k] when kDirect (A read in place: rows past R are never touched). The
-// accumulators are named variables, not an array, so that GCC keeps all twelve in ymm registers.
+// Where the micro-kernel finds A's element (r, k): a[r + 6 k] packed, a[r * lda + k] read in place from a
+// row-major A, a[r + k * lda] read in place from a transposed one (the columns of the stored matrix).
+enum AMode : int { kAPacked = 0, kARows = 1, kACols = 2 };
+
+// R rows of the tile (R = mr, so edge tiles do no wasted FMAs); rows past R of an A read in place are never
+// touched. The accumulators are named variables, not an array, so that GCC keeps all twelve in ymm registers.
 #define CKERAS_FMA_ROW(r)                                               \
     if constexpr (R > r) {                                              \
         const __m256 ar = _mm256_broadcast_ss(a + r * a_rs);            \
@@ -20,15 +23,15 @@ namespace {
     }
 #define CKERAS_SPILL_ROW(r)                                             \
     if constexpr (R > r) {                                              \
-        acc[r][0] = _mm256_mul_ps(va, c##r##0);                         \
-        acc[r][1] = _mm256_mul_ps(va, c##r##1);                         \
+        acc[r][0] = scale ? _mm256_mul_ps(va, c##r##0) : c##r##0;       \
+        acc[r][1] = scale ? _mm256_mul_ps(va, c##r##1) : c##r##1;       \
     }
 
-template <int R, bool kDirect = false>
+template <int R, int kMode = kAPacked>
 void micro_rows(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int nr,
                 float alpha, float beta, int64_t lda = 0) {
-    const int64_t a_rs = kDirect ? lda : 1;
-    constexpr int64_t a_ks = kDirect ? 1 : kAvx2MR;
+    const int64_t a_rs = kMode == kARows ? lda : 1;
+    const int64_t a_ks = kMode == kAPacked ? kAvx2MR : kMode == kARows ? 1 : lda;
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4
@@ -39,8 +42,10 @@ void micro_rows(int64_t kc, const float* a, const float* b, int64_t bs, float* c
         a += a_ks;
         b += bs;
     }
-    // acc = alpha * tile, one (2 x ymm) row per C row.
+    // acc = alpha * tile, one (2 x ymm) row per C row (alpha = 1, a Dense layer's case, skips the product: the
+    // same bits).
     const __m256 va = _mm256_set1_ps(alpha);
+    const bool scale = alpha != 1.f;
     __m256 acc[R][2];
     CKERAS_SPILL_ROW(0) CKERAS_SPILL_ROW(1) CKERAS_SPILL_ROW(2)
     CKERAS_SPILL_ROW(3) CKERAS_SPILL_ROW(4) CKERAS_SPILL_ROW(5)
@@ -147,17 +152,30 @@ void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, fl
     }
 }
 
-void sgemm_micro_avx2_direct(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c,
-                             int64_t ldc, int mr, int nr, float alpha, float beta) {
+namespace {
+template <int kMode>
+void micro_in_place(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c, int64_t ldc,
+                    int mr, int nr, float alpha, float beta) {
     switch (mr) {
-        case 6: micro_rows<6, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
-        case 5: micro_rows<5, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
-        case 4: micro_rows<4, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
-        case 3: micro_rows<3, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
-        case 2: micro_rows<2, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
-        case 1: micro_rows<1, true>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 6: micro_rows<6, kMode>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 5: micro_rows<5, kMode>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 4: micro_rows<4, kMode>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 3: micro_rows<3, kMode>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 2: micro_rows<2, kMode>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
+        case 1: micro_rows<1, kMode>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
         default: break;
     }
+}
+}  // namespace
+
+void sgemm_micro_avx2_direct(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c,
+                             int64_t ldc, int mr, int nr, float alpha, float beta) {
+    micro_in_place<kARows>(kc, a, lda, b, bs, c, ldc, mr, nr, alpha, beta);
+}
+
+void sgemm_micro_avx2_direct_t(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c,
+                               int64_t ldc, int mr, int nr, float alpha, float beta) {
+    micro_in_place<kACols>(kc, a, lda, b, bs, c, ldc, mr, nr, alpha, beta);
 }
 
 }  // namespace ckeras::cpu

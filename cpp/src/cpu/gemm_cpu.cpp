@@ -2,8 +2,9 @@
 // MR-row micro-panels and op(B) into NR-column micro-panels, so the four transpose combinations differ
 // only in the packing and all share one micro-kernel: AVX-512 12x32 (gemm_avx512.cpp) or AVX2+FMA 6x16
 // (gemm_avx2.cpp) when the CPU has it, else a portable one; one or two rows of C against an untransposed B
-// skip packing (sgemm_small_m_avx2: single-sample inference), and with AVX2 an untransposed A against at most
-// 256 columns is read in place (sgemm_micro_avx2_direct). Also the naive reference. No BLAS library is used.
+// skip packing (sgemm_small_m_avx2: single-sample inference), and with AVX2 an A against at most 256 columns is
+// read in place (sgemm_micro_avx2_direct, and sgemm_micro_avx2_direct_t for a transposed A over a short K).
+// Also the naive reference. No BLAS library is used.
 #include "cpu/gemm_cpu.h"
 
 #include <algorithm>
@@ -169,6 +170,7 @@ struct Problem {
     const T* b;               // stored B, for reading it in place when !trans_b
     int64_t ldb, K, ldc;
     T alpha, beta, *c;
+    int64_t lda;  // stored A's row stride, for the micro-kernels that read A in place
 };
 
 // Block sizes in elements: a packed A block (MC, KC) stays in L2, a B micro-panel (KC, NR) in L1 and
@@ -213,7 +215,7 @@ bool gemm_range(const Problem<T>& g, const Blocking& bk, MicroFn<T> micro, Micro
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         const int mr = int(std::min<int64_t>(MR, mc - ir));
                         if (micro_direct)
-                            micro_direct(kc, g.a.at(ic + ir, pc), g.a.rs, bp, bs, cp + ir * g.ldc, g.ldc, mr, nr,
+                            micro_direct(kc, g.a.at(ic + ir, pc), g.lda, bp, bs, cp + ir * g.ldc, g.ldc, mr, nr,
                                          g.alpha, beta);
                         else
                             micro(kc, pa + ir * kc, bp, bs, cp + ir * g.ldc, g.ldc, mr, nr, g.alpha, beta);
@@ -239,13 +241,21 @@ constexpr int64_t kInPlaceMaxPanels = 96;
 // op(A) is read in place (A not transposed, a micro-kernel for it given) for at most this many columns: packing
 // A then costs more than it saves, since each packed element would serve only N / NR micro-kernel calls.
 constexpr int64_t kDirectMaxN = 256;
+// A transposed op(A) (a weight gradient X^T dY) is read in place for K (the batch) up to this. Measured with
+// 2 threads, 784x128 output: K = 32 went 115 -> 110 us (with the kernel's alpha = 1 shortcut: 113 alone);
+// K = 256 in place was slower, 752 -> 799 us (each k-step then touches a new row of A: the panel outgrows L1).
+constexpr int64_t kDirectTMaxK = 64;
 
 template <class T, int MR, int NR>
 void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
                  int64_t ldb, T beta, T* C, int64_t ldc, const Blocking& bk, MicroFn<T> micro,
-                 MicroDirectFn<T> micro_direct = nullptr) {
-    Problem<T> g{{A, ta ? 1 : lda, ta ? lda : 1}, {B, tb ? ldb : 1, tb ? 1 : ldb}, B, ldb, K, ldc, alpha, beta, C};
-    if (ta || N > kDirectMaxN) micro_direct = nullptr;
+                 MicroDirectFn<T> micro_rows_in_place = nullptr, MicroDirectFn<T> micro_cols_in_place = nullptr) {
+    Problem<T> g{{A, ta ? 1 : lda, ta ? lda : 1}, {B, tb ? ldb : 1, tb ? 1 : ldb}, B, ldb, K, ldc, alpha, beta, C,
+                 lda};
+    // A in place (no packing): untransposed for at most kDirectMaxN columns; transposed also only for a short K,
+    // where the kernel's k-steps over the rows of the stored A stay within L1.
+    MicroDirectFn<T> micro_direct = nullptr;
+    if (N <= kDirectMaxN) micro_direct = !ta ? micro_rows_in_place : K <= kDirectTMaxK ? micro_cols_in_place : nullptr;
     const int64_t nt = (N + NR - 1) / NR;  // NR-wide column panels
     int threads = 1;
 #ifdef _OPENMP
@@ -311,7 +321,8 @@ void gemm_typed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
                                                             kAvx512Blocking, sgemm_micro_avx512);
         if (avx2)
             return gemm_packed<float, kAvx2MR, kAvx2NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                                                        kAvx2Blocking, sgemm_micro_avx2, sgemm_micro_avx2_direct);
+                                                        kAvx2Blocking, sgemm_micro_avx2, sgemm_micro_avx2_direct,
+                                                        sgemm_micro_avx2_direct_t);
 #endif
         return gemm_packed<float, 6, 8>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, kGenericBlocking,
                                         micro_generic<float, 6, 8>);

@@ -47,6 +47,10 @@ void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, fl
 // in the same order, so the result has the packed kernel's bits.
 void sgemm_micro_avx2_direct(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c,
                              int64_t ldc, int mr, int nr, float alpha, float beta);
+// The same tile with a transposed A read in place: op(A)(i, k) = a[i + k * lda] (A stored (K, M)), as the
+// weight gradient X^T dY of a Dense layer has it. Same sums in the same order, so the packed kernel's bits.
+void sgemm_micro_avx2_direct_t(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c,
+                               int64_t ldc, int mr, int nr, float alpha, float beta);
 
 // C (M, N) = alpha * A (M, K) @ B (K, N) + beta * C for M <= 2 rows (any M works, two rows at a time),
 // without packing: A's element (i, k) at a[i * a_rs + k * a_cs], B row-major with row stride ldb. For
