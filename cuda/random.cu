@@ -47,24 +47,36 @@ void random_cuda(RandomDist dist, DType dtype, void* out, int64_t n, uint64_t se
     });
 }
 
-// How dropout treats every element: rate in (0, 1) draws a coin; rate <= 0 keeps all, rate >= 1 drops all.
-enum class DropMode : int { Coin, KeepAll, DropAll };
-
 // out, inp: (n,); keep: (n,) or null. keep[i] = philox_dropout_unit(seed, offset + i) >= rate (the float32
 // uniform for both dtypes); out[i] = keep[i] ? inp[i] / keep_prob : 0, keep_prob = T(1 - rate).
+// A coin flip takes word e & 3 of draw e >> 2 for element index e = offset + i, so one thread computes one draw
+// and serves the (up to) four elements that share it: draw j covers i = 4 j - s .. 4 j - s + 3, s = offset & 3.
+// The element indices e0 + q (e0 = offset - s + 4 j, a multiple of 4, wrapping mod 2^64 as the CPU's do) never
+// carry out of their low two bits, so e0 >> 2 and q are exactly philox_dropout_unit's draw and word.
 template <class T>
-__global__ void dropout_forward_kernel(T* out, bool* keep, const T* inp, int64_t n, double rate, T keep_prob,
-                                       uint64_t seed, uint64_t offset, DropMode mode) {
-    for (int64_t i = global_thread(); i < n; i += global_threads()) {
-        bool k;
-        if (mode == DropMode::Coin) {
-            k = philox_dropout_unit(seed, offset + static_cast<uint64_t>(i)) >= rate;
+__global__ void dropout_coin_kernel(T* out, bool* keep, const T* inp, int64_t n, double rate, T keep_prob,
+                                    uint64_t seed, uint64_t offset) {
+    const int64_t s = static_cast<int64_t>(offset & 3), draws = (n + s + 3) / 4;
+    for (int64_t j = global_thread(); j < draws; j += global_threads()) {
+        const uint64_t e0 = offset - static_cast<uint64_t>(s) + 4 * static_cast<uint64_t>(j);
+        const Philox4x32 r = philox_draw(seed, e0 >> 2);
+#pragma unroll
+        for (int q = 0; q < 4; ++q) {
+            const int64_t i = 4 * j + q - s;
+            if (i < 0 || i >= n) continue;
+            const bool k = philox_unit_f32(r.v[q]) >= rate;
             out[i] = k ? inp[i] / keep_prob : T(0);
-        } else {
-            k = mode == DropMode::KeepAll;
-            out[i] = k ? inp[i] : T(0);
+            if (keep) keep[i] = k;
         }
-        if (keep) keep[i] = k;
+    }
+}
+
+// rate <= 0 (keep_all) or >= 1: no coins.
+template <class T>
+__global__ void dropout_fixed_kernel(T* out, bool* keep, const T* inp, int64_t n, bool keep_all) {
+    for (int64_t i = global_thread(); i < n; i += global_threads()) {
+        out[i] = keep_all ? inp[i] : T(0);
+        if (keep) keep[i] = keep_all;
     }
 }
 
@@ -72,10 +84,14 @@ void dropout_cuda(DType dtype, void* out, bool* keep, const void* inp, int64_t n
                   uint64_t offset) {
     CKERAS_DISPATCH_FLOAT(dtype, T, {
         if (n <= 0) return;
-        const DropMode mode = rate <= 0.0 ? DropMode::KeepAll : rate >= 1.0 ? DropMode::DropAll : DropMode::Coin;
-        dropout_forward_kernel<T><<<grid_for(n), kBlock, 0, stream()>>>(
-            static_cast<T*>(out), keep, static_cast<const T*>(inp), n, rate, static_cast<T>(1.0 - rate), seed,
-            offset, mode);
+        T* o = static_cast<T*>(out);
+        const T* x = static_cast<const T*>(inp);
+        if (rate <= 0.0 || rate >= 1.0)
+            dropout_fixed_kernel<T><<<grid_for(n), kBlock, 0, stream()>>>(o, keep, x, n, rate <= 0.0);
+        else
+            dropout_coin_kernel<T><<<grid_for((n + 6) / 4), kBlock, 0, stream()>>>(o, keep, x, n, rate,
+                                                                                 static_cast<T>(1.0 - rate), seed,
+                                                                                 offset);
         CKERAS_CUDA_LAUNCHED("dropout");
     });
 }

@@ -32,7 +32,10 @@ struct Stream {
     uint64_t seed, offset;
 };
 // Plain, a seed with both key words set, an offset whose low counter word carries, one that wraps 2^64.
-const Stream kStreams[] = {{42, 0}, {0x9E3779B97F4A7C15ull, 12345}, {7, 0xFFFFFFF0ull}, {3, ~uint64_t(0) - 5}};
+// Offsets of every phase mod 4 (dropout: an element's word within its draw), the draw counter's low word
+// wrapping ((1 << 34) - 1, phase 3), and the element index wrapping past 2^64.
+const Stream kStreams[] = {{42, 0},          {0x9E3779B97F4A7C15ull, 12345}, {7, 0xFFFFFFF0ull},
+                           {3, ~uint64_t(0) - 5}, {11, (uint64_t(1) << 34) - 1}};
 
 std::string label(const char* what, int64_t n, const Stream& s, DType dt) {
     return std::string(what) + " n=" + std::to_string(n) + " seed=" + std::to_string(s.seed) +
