@@ -68,6 +68,21 @@ def median_call_us(fn, calls, warmup):
     return times[len(times) // 2] * 1e6
 
 
+
+def _where(path):
+    """Where a module was loaded from, without this machine's folders (results are committed): relative to the
+    interpreter's prefix (an installed package) or to the working folder (the source tree)."""
+    for base, label in ((sys.prefix, "<prefix>"), (os.getcwd(), ".")):
+        rel = os.path.relpath(path, base)
+        if not rel.startswith(".."):
+            return os.path.join(label, rel)
+    return os.path.basename(path)
+
+
+def _python():
+    """The interpreter as version and kind, not its path."""
+    return f"python{sys.version_info[0]}.{sys.version_info[1]}" + (" (venv)" if sys.prefix != sys.base_prefix else "")
+
 class Framework:
     """The calls a phase needs, for one framework: build, fit one epoch, predict, call on one sample."""
 
@@ -90,7 +105,7 @@ class Framework:
 
     def info(self):
         lib = self.lib
-        out = {"version": lib.__version__, "file": lib.__file__, "python": sys.executable}
+        out = {"version": lib.__version__, "file": _where(lib.__file__), "python": _python()}
         if self.name == "ckeras":
             out["simd"] = lib.sysconfig.get_build_info()["cpu_simd"]
             out["threads"] = lib.config.threading.get_intra_op_parallelism_threads()
