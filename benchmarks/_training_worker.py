@@ -68,7 +68,6 @@ def median_call_us(fn, calls, warmup):
     return times[len(times) // 2] * 1e6
 
 
-
 def _where(path):
     """Where a module was loaded from, without this machine's folders (results are committed): relative to the
     interpreter's prefix (an installed package) or to the working folder (the source tree)."""
@@ -82,6 +81,7 @@ def _where(path):
 def _python():
     """The interpreter as version and kind, not its path."""
     return f"python{sys.version_info[0]}.{sys.version_info[1]}" + (" (venv)" if sys.prefix != sys.base_prefix else "")
+
 
 class Framework:
     """The calls a phase needs, for one framework: build, fit one epoch, predict, call on one sample."""

@@ -11,7 +11,7 @@
 // vectorisation of the plain loop crossed 128-bit lanes with vperm2i128, eight micro-ops each on Zen 1).
 // Writes the 32 words in element order, draw by draw, to word[0..32).
 inline void philox8_words(uint32_t lo, uint32_t hi, const uint32_t* k0, const uint32_t* k1, uint32_t* word) {
-    const __m256i m0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u)), m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
+    const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0)), m1 = _mm256_set1_epi32(static_cast<int>(kPhiloxM1));
     __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(lo)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     __m256i c1 = _mm256_set1_epi32(static_cast<int>(hi)), c2 = _mm256_setzero_si256(), c3 = c2;
     for (int r = 0; r < 10; ++r) {
@@ -42,10 +42,9 @@ inline void philox8_words(uint32_t lo, uint32_t hi, const uint32_t* k0, const ui
 // (the word of element offset + i) >> 8 >= threshold, i.e. unit >= rate with threshold = ceil(rate 2^24).
 inline void dropout_f32(float* out, bool* keep, const float* inp, int64_t n, uint32_t threshold, float keep_prob,
                         uint64_t seed, uint64_t offset) {
-    constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
     uint32_t k0[10], k1[10];  // the key schedule, the same for every draw
     k0[0] = static_cast<uint32_t>(seed), k1[0] = static_cast<uint32_t>(seed >> 32);
-    for (int r = 1; r < 10; ++r) k0[r] = k0[r - 1] + kW0, k1[r] = k1[r - 1] + kW1;
+    for (int r = 1; r < 10; ++r) k0[r] = k0[r - 1] + kPhiloxW0, k1[r] = k1[r - 1] + kPhiloxW1;
     constexpr int64_t kBlock = 256, kDraws = kBlock / 4 + 1;  // + 1: a block need not start at a word 0
     alignas(64) uint32_t w0[kDraws], w1[kDraws], w2[kDraws], w3[kDraws];
     alignas(64) uint32_t word[4 * kDraws];
@@ -83,7 +82,7 @@ inline void dropout_f32(float* out, bool* keep, const float* inp, int64_t n, uin
                 uint32_t c0 = lo + static_cast<uint32_t>(j), c1 = hi, c2 = 0, c3 = 0;
 #pragma GCC unroll 10
                 for (int r = 0; r < 10; ++r) {
-                    const uint64_t p0 = uint64_t(kM0) * c0, p1 = uint64_t(kM1) * c2;
+                    const uint64_t p0 = uint64_t(kPhiloxM0) * c0, p1 = uint64_t(kPhiloxM1) * c2;
                     const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0[r];
                     const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1[r];
                     c0 = n0, c1 = static_cast<uint32_t>(p1), c2 = n2, c3 = static_cast<uint32_t>(p0);

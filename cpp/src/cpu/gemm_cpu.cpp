@@ -139,7 +139,8 @@ void micro_generic(int64_t kc, const T* a, const T* b, int64_t bs, T* c, int64_t
 
 template <class T>
 using MicroFn = void (*)(int64_t, const T*, const T*, int64_t, T*, int64_t, int, int, T, T);
-// A micro-kernel reading A in place, row-major with row stride lda (sgemm_micro_avx2_direct's contract).
+// A micro-kernel reading op(A) in place from the stored A and its leading dimension lda: row-major
+// (sgemm_micro_avx2_direct) or transposed (sgemm_micro_avx2_direct_t).
 template <class T>
 using MicroDirectFn = void (*)(int64_t, const T*, int64_t, const T*, int64_t, T*, int64_t, int, int, T, T);
 

@@ -28,15 +28,18 @@ struct Philox4x32 {
     uint32_t v[4];
 };
 
+// Philox4x32's round multipliers and Weyl key increments (also used by the vectorised CPU dropout,
+// cpu/dropout_vec_impl.h).
+constexpr uint32_t kPhiloxM0 = 0xD2511F53u, kPhiloxM1 = 0xCD9E8D57u;
+constexpr uint32_t kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;
+
 // The generator itself: 10 rounds of the Philox S-P network over a 128-bit counter, 64-bit key.
 CKERAS_HD inline Philox4x32 philox4x32_10(Philox4x32 ctr, uint32_t k0, uint32_t k1) {
-    constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;  // round multipliers
-    constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;  // Weyl key increments
     uint32_t* c = ctr.v;
     for (int round = 0; round < 10; ++round) {
-        if (round > 0) { k0 += kW0; k1 += kW1; }
-        const uint64_t p0 = static_cast<uint64_t>(kM0) * c[0];
-        const uint64_t p1 = static_cast<uint64_t>(kM1) * c[2];
+        if (round > 0) { k0 += kPhiloxW0; k1 += kPhiloxW1; }
+        const uint64_t p0 = static_cast<uint64_t>(kPhiloxM0) * c[0];
+        const uint64_t p1 = static_cast<uint64_t>(kPhiloxM1) * c[2];
         const uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
         const uint32_t hi1 = static_cast<uint32_t>(p1 >> 32), lo1 = static_cast<uint32_t>(p1);
         const uint32_t n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
