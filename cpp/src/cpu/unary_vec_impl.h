@@ -37,23 +37,47 @@ inline void map3(float* out, const float* a, const float* b, const float* c, int
     for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
 }
 
-// out[i] = fast(x[i]) block by block where every x of the block passes ok (an int 0/1), else exact
-// for the whole block: the common case runs the short formula, rare inputs (huge, inf, NaN) the full
-// one. The check is a separate read-only pass, so out may alias x.
-template <class Ok, class Fast, class Exact>
-inline void map1_split(float* out, const float* x, int64_t n, Ok ok, Fast fast, Exact exact) {
-    constexpr int64_t kBlock = 256;
+// out[i] = fast(x[i]) block by block where every |x| of the block is at most `limit`, else exact for
+// the whole block: the common case runs the short formula, rare inputs (huge, inf, NaN) the full one.
+// The range check is a maximum over the bits of |x| (NaN's lie above inf's, so NaN fails it too).
+// Where out and x do not overlap it runs in the same pass as fast, and a failing block is computed
+// again from x; where they overlap, it is a read-only pass before the block is written.
+template <class Fast, class Exact>
+inline void map1_split(float* out, const float* x, int64_t n, float limit, Fast fast, Exact exact) {
+    constexpr int64_t kBlock = 1024;  // 4 KiB in and out: still in L1 when a block is redone
+    const uint32_t lim = f2u(limit);
+    const auto o = reinterpret_cast<uintptr_t>(out), i0 = reinterpret_cast<uintptr_t>(x);
+    const uintptr_t bytes = static_cast<uintptr_t>(n) * sizeof(float);
+    const bool apart = o + bytes <= i0 || i0 + bytes <= o;
     for (int64_t s = 0; s < n; s += kBlock) {
         const int64_t len = n - s < kBlock ? n - s : kBlock;
-        int all_ok = 1;
+        const float* xs = x + s;
+        float* os = out + s;
+        uint32_t top = 0;
+        if (apart) {
 #if defined(_OPENMP)
-#pragma omp simd reduction(& : all_ok)
+#pragma omp simd reduction(max : top)
 #endif
-        for (int64_t i = 0; i < len; ++i) all_ok &= ok(x[s + i]);
-        if (all_ok)
-            map1(out + s, x + s, len, fast);
+            for (int64_t i = 0; i < len; ++i) {
+                const float v = xs[i];
+                const uint32_t m = f2u(v) & 0x7fffffffu;
+                top = top > m ? top : m;
+                os[i] = fast(v);
+            }
+            if (top > lim) map1(os, xs, len, exact);
+            continue;
+        }
+#if defined(_OPENMP)
+#pragma omp simd reduction(max : top)
+#endif
+        for (int64_t i = 0; i < len; ++i) {
+            const uint32_t m = f2u(xs[i]) & 0x7fffffffu;
+            top = top > m ? top : m;
+        }
+        if (top > lim)
+            map1(os, xs, len, exact);
         else
-            map1(out + s, x + s, len, exact);
+            map1(os, xs, len, fast);
     }
 }
 
@@ -88,7 +112,7 @@ bool unary_f32(UnaryOp op, float* out, const float* inp, int64_t n, float alpha,
         case UnaryOp::Sqrt: case UnaryOp::Rsqrt: return false;
 #endif
         case UnaryOp::Exp:
-            map1_split(out, inp, n, [](float x) { return exp_normal_ok(x); }, [](float x) { return vexp_normal(x); },
+            map1_split(out, inp, n, kExpNormalLimit, [](float x) { return vexp_normal(x); },
                        [](float x) { return vexp(x); });
             return true;
         case UnaryOp::Log: map1(out, inp, n, [](float x) { return vlog(x); }); return true;
@@ -108,7 +132,7 @@ bool unary_f32(UnaryOp op, float* out, const float* inp, int64_t n, float alpha,
         case UnaryOp::GeluTanh: map1(out, inp, n, [](float x) { return vgelu_tanh(x); }); return true;
         case UnaryOp::Silu: map1(out, inp, n, [](float x) { return vsilu(x); }); return true;
         case UnaryOp::Sigmoid:
-            map1_split(out, inp, n, [](float x) { return exp_normal_ok(x); }, [](float x) { return vsigmoid_normal(x); },
+            map1_split(out, inp, n, kExpNormalLimit, [](float x) { return vsigmoid_normal(x); },
                        [](float x) { return vsigmoid(x); });
             return true;
         case UnaryOp::HardSigmoid: map1(out, inp, n, [](float x) { return vhard_sigmoid(x); }); return true;

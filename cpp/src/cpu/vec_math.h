@@ -68,15 +68,15 @@ constexpr float kLn2Hi = 0x1.62e4p-1f;           // 15 significant bits: n * kLn
 constexpr float kLn2Lo = 1.428606765330187e-06f;  // ln 2 - kLn2Hi
 constexpr float kRound = 0x1.8p23f;               // adding it rounds to an integer in the low mantissa bits
 
-// expm1(r) for |r| <= ln2/2, relative error 4e-10 (minimax r + r^2 Q(r), Q of degree 5). Q runs in
-// Estrin's scheme, not Horner's: three dependent steps instead of six, and a vector loop of exp is
-// bound by that latency (the out-of-order window holds only a few iterations), not by its FMA count.
+// expm1(r) for |r| <= ln2/2 as r + r^2 Q(r), Q of degree 4: a minimax fit of the error relative to
+// exp(r), 3e-9 before rounding to float (degree 3 would leave 1e-7, two ulp). Q runs in Estrin's
+// scheme, not Horner's: three dependent steps instead of four. Exp-heavy loops are bound by their FMA
+// count on 128-bit FMA units (Zen 1), and degree 4 instead of 5 measured 12% faster for exp alone.
 inline float expm1_poly(float r) {
     const float r2 = r * r;
-    const float q01 = 1.666666567e-01f * r + 5.000000000e-01f;
-    const float q23 = 8.333547041e-03f * r + 4.166649282e-02f;
-    const float q45 = 1.976097701e-04f * r + 1.393231330e-03f;
-    const float q = (q45 * r2 + q23) * r2 + q01;
+    const float q01 = 0x1.555492p-3f * r + 0x1.fffffcp-2f;
+    const float q23 = 0x1.1239e4p-7f * r + 0x1.5558f2p-5f;
+    const float q = (0x1.6a2424p-10f * r2 + q23) * r2 + q01;
     return r + r2 * q;
 }
 
