@@ -306,6 +306,48 @@ TEST(Loss, NanPropagatesToItsRowOnly) {
     EXPECT_EQ(lr[1], 1.5f);
 }
 
+// From logits, the backward is dl * (softmax * sum(y) - y) (dense) and dl * (softmax - onehot) (sparse),
+// checked against that formula in long double on rows narrower and wider than the kernel's kept-exps
+// buffer (256 classes), where it switches formulas, and in float32 and float64.
+template <class T>
+void check_logits_backward_against_softmax(Kind kind) {
+    std::mt19937_64 rng(11);
+    for (int64_t C : {1, 10, 255, 256, 257, 1025}) {
+        Case c{kind, 5, C, true};
+        Vec pred, target;
+        make_inputs(c, rng, pred, target);
+        auto pt = cast<T>(pred), yt = cast<T>(target);
+        pred.assign(pt.begin(), pt.end());
+        target.assign(yt.begin(), yt.end());
+        Vec dloss = uniform(c.B, -1, 1, rng);
+        auto dlt = cast<T>(dloss);
+        dloss.assign(dlt.begin(), dlt.end());
+        const Vec got = grad_of<T>(c, dloss, pred, target);
+        Vec want(pred.size());
+        for (int64_t b = 0; b < c.B; ++b) {
+            const double* z = pred.data() + b * C;
+            long double m = z[0], s = 0, sum_y = 0;
+            for (int64_t i = 1; i < C; ++i) m = z[i] > m ? z[i] : m;
+            for (int64_t i = 0; i < C; ++i) s += std::exp((long double)z[i] - m);
+            for (int64_t i = 0; i < C; ++i) sum_y += target[b * C + i];
+            for (int64_t i = 0; i < C; ++i) {
+                const long double q = std::exp((long double)z[i] - m) / s;
+                const long double t = kind == Kind::Dense ? q * sum_y - target[b * C + i] : q - (i == c.labels[b]);
+                want[b * C + i] = double(dloss[b] * t);
+            }
+        }
+        const double tol = std::is_same_v<T, float> ? 2e-6 : 1e-13;
+        expect_close(got, want, tol, tol * 1e-2, "C " + std::to_string(C));
+    }
+}
+
+TEST(Loss, LogitsBackwardIsTheSoftmaxFormula) {
+    for (Kind kind : {Kind::Dense, Kind::Sparse}) {
+        check_logits_backward_against_softmax<float>(kind);
+        check_logits_backward_against_softmax<double>(kind);
+    }
+}
+
 TEST(Loss, SparseBadLabelReturnsFirstIndexAndWritesNothing) {
     const int64_t B = 6, C = 10;
     std::vector<float> pred(B * C, 0.1f), loss(B, -7.f);

@@ -31,14 +31,39 @@ Clip make_clip(double eps) {
     return {double(lo), double(hi)};
 }
 
-// Row max (NaN-sticky) and log(sum(exp(z - max))): logsumexp(z) = m + ls. C >= 1.
+// Row max, NaN-sticky. C >= 1.
+template <class T>
+double row_max(const T* z, int64_t C) {
+    double m = z[0];
+    for (int64_t i = 1; i < C; ++i) m = (m > z[i] || m != m) ? m : double(z[i]);
+    return m;
+}
+
+// Row max m and log(sum(exp(z - m))): logsumexp(z) = m + ls. C >= 1.
 template <class T>
 void row_lse(const T* z, int64_t C, double& m, double& ls) {
-    m = z[0];
-    for (int64_t i = 1; i < C; ++i) m = (m > z[i] || m != m) ? m : double(z[i]);
+    m = row_max(z, C);
     double s = 0;
     for (int64_t i = 0; i < C; ++i) s += std::exp(double(z[i]) - m);
     ls = std::log(s);
+}
+
+// emit(i, softmax(z)_i) for each i, in double. Up to kKeptExps classes the exponentials are kept and
+// divided by their sum: one exp per element (the backward's cost was two, and a log); wider rows take
+// exp(z_i - m - ls). NaN, ±inf logits give what both formulas give: NaN wherever z - m is NaN.
+constexpr int64_t kKeptExps = 256;
+template <class T, class Emit>
+void row_softmax(const T* z, int64_t C, Emit&& emit) {
+    if (C > kKeptExps) {
+        double m, ls;
+        row_lse(z, C, m, ls);
+        for (int64_t i = 0; i < C; ++i) emit(i, std::exp(double(z[i]) - m - ls));
+        return;
+    }
+    const double m = row_max(z, C);
+    double e[kKeptExps], s = 0;
+    for (int64_t i = 0; i < C; ++i) s += (e[i] = std::exp(double(z[i]) - m));
+    for (int64_t i = 0; i < C; ++i) emit(i, e[i] / s);
 }
 
 template <class T>
@@ -74,10 +99,8 @@ template <class T>
 void ce_backward_row(T* dp, double dl, const T* p, const T* y, int64_t C, bool from_logits, Clip clip) {
     if (C == 0) return;
     if (from_logits) {
-        double m, ls, sum_y = row_sum(y, C);
-        row_lse(p, C, m, ls);
-        for (int64_t i = 0; i < C; ++i)
-            dp[i] = static_cast<T>(dl * (std::exp(double(p[i]) - m - ls) * sum_y - double(y[i])));
+        const double sum_y = row_sum(y, C);
+        row_softmax(p, C, [&](int64_t i, double q) { dp[i] = static_cast<T>(dl * (q * sum_y - double(y[i]))); });
         return;
     }
     double S = row_sum(p, C), G = 0;
@@ -110,10 +133,7 @@ double sparse_forward_row(const T* p, int64_t k, int64_t C, bool from_logits, Cl
 template <class T>
 void sparse_backward_row(T* dp, double dl, const T* p, int64_t k, int64_t C, bool from_logits, Clip clip) {
     if (from_logits) {
-        double m, ls;
-        row_lse(p, C, m, ls);
-        for (int64_t i = 0; i < C; ++i)
-            dp[i] = static_cast<T>(dl * (std::exp(double(p[i]) - m - ls) - (i == k ? 1.0 : 0.0)));
+        row_softmax(p, C, [&](int64_t i, double q) { dp[i] = static_cast<T>(dl * (q - (i == k ? 1.0 : 0.0))); });
         return;
     }
     double S = row_sum(p, C), q = double(p[k]) / S;
