@@ -39,7 +39,7 @@ inline void map3(float* out, const float* a, const float* b, const float* c, int
 
 // out[i] = fast(x[i]) block by block where every |x| of the block is at most `limit`, else exact for
 // the whole block: the common case runs the short formula, rare inputs (huge, inf, NaN) the full one.
-// The range check is a maximum over the bits of |x| (NaN's lie above inf's, so NaN fails it too).
+// The range check is exp_normal_ok's, abs_bits(x) <= f2u(limit), taken as a maximum over the block.
 // Where out and x do not overlap it runs in the same pass as fast, and a failing block is computed
 // again from x; where they overlap, it is a read-only pass before the block is written.
 template <class Fast, class Exact>
@@ -60,7 +60,7 @@ inline void map1_split(float* out, const float* x, int64_t n, float limit, Fast 
 #endif
             for (int64_t i = 0; i < len; ++i) {
                 const float v = xs[i];
-                const uint32_t m = f2u(v) & 0x7fffffffu;
+                const uint32_t m = abs_bits(v);
                 top = top > m ? top : m;
                 os[i] = fast(v);
             }
@@ -71,7 +71,7 @@ inline void map1_split(float* out, const float* x, int64_t n, float limit, Fast 
 #pragma omp simd reduction(max : top)
 #endif
         for (int64_t i = 0; i < len; ++i) {
-            const uint32_t m = f2u(xs[i]) & 0x7fffffffu;
+            const uint32_t m = abs_bits(xs[i]);
             top = top > m ? top : m;
         }
         if (top > lim)

@@ -28,9 +28,12 @@ inline float sel(bool c, float a, float b) {
     const uint32_t m = 0u - static_cast<uint32_t>(c);
     return u2f((f2u(a) & m) | (f2u(b) & ~m));
 }
-inline float vabs(float x) { return u2f(f2u(x) & 0x7fffffffu); }
+// The bits of |x|: ordered as |x| is, with every NaN above +inf (so `abs_bits(x) <= f2u(limit)` is false
+// for NaN as well as for |x| > limit).
+inline uint32_t abs_bits(float x) { return f2u(x) & 0x7fffffffu; }
+inline float vabs(float x) { return u2f(abs_bits(x)); }
 // |a| with the sign of s.
-inline float with_sign(float a, float s) { return u2f((f2u(a) & 0x7fffffffu) | (f2u(s) & 0x80000000u)); }
+inline float with_sign(float a, float s) { return u2f(abs_bits(a) | (f2u(s) & 0x80000000u)); }
 
 constexpr float kInf = __builtin_inff();
 constexpr float kNaN = __builtin_nanf("");
@@ -130,7 +133,7 @@ inline float vexp_normal(float x) {
     return u2f(f2u(p) + (kbits << 23));
 }
 // 1 when vexp_normal(x) is exact-equivalent to vexp(x); 0 for |x| > the limit, ±inf and NaN.
-inline int exp_normal_ok(float x) { return static_cast<int>(vabs(x) <= kExpNormalLimit); }
+inline int exp_normal_ok(float x) { return static_cast<int>(abs_bits(x) <= f2u(kExpNormalLimit)); }
 
 inline float vexpm1(float x) {
     // expm1(x) = 2^k (expm1(r) + 1) - 1 = 2 (2^(k-1) expm1(r) + (2^(k-1) - 1/2)); 2^(k-1) stays a
