@@ -128,6 +128,19 @@ void BM_SoftmaxCrossEntropy_Cpu(benchmark::State& state) {
 }
 BENCHMARK(BM_SoftmaxCrossEntropy_Cpu)->Arg(32)->Arg(256)->Arg(65536)->UseRealTime();
 
+// Softmax over the last dim of (rows, C): (1024, 10) is the output layer of predict at batch 1024.
+void BM_Softmax_Cpu(benchmark::State& state) {
+    const int64_t rows = state.range(0), C = state.range(1);
+    std::vector<float> x(rows * C), y(rows * C);
+    for (int64_t i = 0; i < rows * C; ++i) x[i] = static_cast<float>((i * 7919) % 101) / 10.f - 5.f;
+    for (auto _ : state) {
+        cpu().softmax(DType::Float32, y.data(), x.data(), rows, C, 1, false);
+        benchmark::ClobberMemory();
+    }
+    set_bytes(state, 2 * rows * C * 4);
+}
+BENCHMARK(BM_Softmax_Cpu)->Args({1024, 10})->Args({32, 10})->Args({256, 1000})->UseRealTime();
+
 // One Adam step over the parameters of a 784-128-10 network (101,770 floats in 4 tensors).
 void BM_AdamStep_Cpu(benchmark::State& state) {
     const int64_t sizes[4] = {784 * 128, 128, 128 * 10, 10};

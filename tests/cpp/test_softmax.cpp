@@ -181,6 +181,48 @@ TEST(Softmax, NonFiniteRowsGiveNanOnlyThere) {
     EXPECT_EQ(forward(vec<double>({-kInf, 0}), 1, 2, 1, true), vec<double>({-kInf, 0}));
 }
 
+TEST(Softmax, Float32RowsAtTheExpBlockEdges) {
+    // float32 rows (inner == 1) take their exps in blocks of 2048 elements: whole rows per block up to n = 2048,
+    // a longer row in chunks. Rows either side of both edges, and rows that split a block unevenly.
+    uint64_t seed = 500;
+    for (bool log : {false, true})
+        for (auto [outer, n] : {std::pair<int64_t, int64_t>{3, 2047}, {3, 2048}, {2, 2049}, {2, 5000}, {301, 10},
+                                {7, 683}}) {
+            SCOPED_TRACE(testing::Message() << (log ? "log " : "") << "(" << outer << ", " << n << ")");
+            auto x = uniform<float>(outer * n, -30, 30, seed++);
+            auto y = forward(x, outer, n, 1, log);
+            auto ref = naive_forward(x, outer, n, 1, log);
+            for (int64_t i = 0; i < outer * n; ++i)
+                ASSERT_LE(std::abs(double(y[i]) - ref[i]), 2e-6 * std::max(1.0, std::abs(ref[i]))) << i;
+        }
+}
+
+TEST(Softmax, Float32InPlaceEqualsOutOfPlace) {
+    // y may be x (the op writes a fresh tensor, but the kernel slot allows it): every x[i] is read first.
+    for (bool log : {false, true})
+        for (auto [outer, n] : {std::pair<int64_t, int64_t>{50, 10}, {2, 3000}}) {
+            auto x = uniform<float>(outer * n, -8, 8, 900 + n);
+            auto expected = forward(x, outer, n, 1, log);
+            table().softmax(DType::Float32, x.data(), x.data(), outer, n, 1, log);
+            EXPECT_EQ(x, expected) << (log ? "log " : "") << n;
+        }
+}
+
+TEST(Softmax, NonFiniteAnywhereInALongRow) {
+    // A NaN or +inf at each position of a 9-wide row (the max runs four lanes, then a tail): that row is NaN,
+    // its neighbours exact.
+    const int64_t n = 9;
+    for (double special : {kNaN, kInf})
+        for (bool log : {false, true}) {
+            std::vector<float> x = uniform<float>(3 * n * n, -2, 2, 77);
+            for (int64_t p = 0; p < n; ++p) x[(3 * p + 1) * n + p] = static_cast<float>(special);
+            auto y = forward(x, 3 * n, n, 1, log);
+            for (int64_t r = 0; r < 3 * n; ++r)
+                for (int64_t i = 0; i < n; ++i)
+                    ASSERT_EQ(std::isnan(y[r * n + i]), r % 3 == 1) << special << " log " << log << " row " << r;
+        }
+}
+
 TEST(Softmax, EmptyShapesWriteNothing) {
     std::vector<float> x(6, 1.f), y(6, -7.f);
     table().softmax(DType::Float32, y.data(), x.data(), 0, 3, 2, false);
