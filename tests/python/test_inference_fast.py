@@ -203,3 +203,77 @@ def test_host_arrays_follow_the_default_device_as_in_the_layers():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["plan", "layers", "ValueError", "True"]
+
+
+class _Scale(keras.layers.Layer):
+    """A custom layer (the article's third model has one): relu(x @ kernel) * factor, adding a loss."""
+
+    def __init__(self, units, factor=1.0, fail=False):
+        super().__init__()
+        self.units, self.factor, self.fail = units, factor, fail
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform")
+
+    def call(self, inputs):
+        if self.fail:
+            raise ValueError("scale failed on purpose")
+        self.add_loss(keras.ops.mean(inputs))
+        return keras.activations.relu(keras.ops.matmul(inputs, self.kernel)) * self.factor
+
+
+def _mixed_models():
+    L = keras.layers
+    yield "E3", keras.Sequential([_Scale(64), L.Dense(10, activation="softmax")])
+    yield "middle", keras.Sequential([keras.Input((12,)), L.Dense(9, activation="tanh"), _Scale(7, 2.0),
+                                      L.Dropout(0.3), L.Dense(5, activation="relu"), L.Dense(3)])
+    inp = keras.Input((12,))
+    out = L.Dense(4, activation="sigmoid")(_Scale(6)(inp))
+    yield "functional", keras.Model(inp, out)
+
+
+@pytest.mark.parametrize("name,model", list(_mixed_models()), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("rows", [1, 5])
+def test_custom_head_then_dense_tail_is_mixed(name, model, rows):
+    width = 784 if name == "E3" else 12
+    x = np.random.default_rng(rows).standard_normal((rows, width)).astype(np.float32)
+    _eager(model, x)  # builds E3 (a build pass may add losses of its own)
+    want = _eager(model, x)
+    want_losses = [np.asarray(v) for v in model.losses]
+    out = model(x)
+    assert model._call_path == "mixed"
+    _same(out, want)
+    logits, want_logits = getattr(out, "_keras_logits", None), getattr(want, "_keras_logits", None)
+    assert (logits is None) == (want_logits is None)
+    if logits is not None:
+        _same(logits, want_logits)
+    got_losses = [np.asarray(v) for v in model.losses]  # the head's add_loss, from this call
+    assert len(got_losses) == len(want_losses) == 1
+    _same(got_losses[0], want_losses[0])
+    _same(model(x, training=False), want)
+    model(x, training=True)
+    assert model._call_path == "layers"
+
+
+def test_a_head_whose_output_the_plan_cannot_take_runs_the_tail_layers():
+    L = keras.layers
+    model = keras.Sequential([keras.Input((6,)), L.Lambda(lambda v: keras.ops.cast(v, "float64")), L.Dense(3)])
+    x = np.random.default_rng(4).standard_normal((2, 6)).astype(np.float32)
+    out = model(x)
+    assert model._call_path == "layers"
+    _same(out, _eager(model, x))
+
+
+def test_errors_in_the_head_are_the_layers_errors():
+    model = keras.Sequential([keras.Input((5,)), _Scale(4), keras.layers.Dense(2)])
+    model.layers[0].fail = True
+    x = np.ones((2, 5), np.float32)
+    with pytest.raises(ValueError) as fast:
+        model(x)
+    with pytest.raises(ValueError) as eager:
+        _eager(model, x)
+    assert str(fast.value) == str(eager.value) and "scale failed on purpose" in str(fast.value)
+    from ckeras.layers import _utils
+    assert _utils.CALL_CONTEXT.depth == 0 and _utils.CALL_CONTEXT.training is None  # the context is restored
+    model.layers[0].fail = False
+    assert model(x).shape == (2, 2) and model._call_path == "mixed"

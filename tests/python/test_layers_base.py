@@ -172,6 +172,25 @@ def test_add_loss_in_call_and_gradients_through_losses():
     np.testing.assert_allclose(np.asarray(g[0]), 2 * np.ones(3))
 
 
+def test_the_first_call_of_an_unbuilt_model_reports_its_own_losses_only():
+    # A Sequential without an Input builds on its first call by running its layers once; that pass's
+    # add_loss calls are not the call's losses (Keras reports one here, not three).
+    class Penalized(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], 2))
+
+        def call(self, x):
+            self.add_loss(ops.mean(x))
+            return ops.matmul(x, self.w)
+
+    model = models.Sequential([Penalized(), layers.Dense(2)])
+    x = np.full((2, 4), 3.0, "float32")
+    model(x)
+    assert [float(v) for v in model.losses] == [3.0]
+    model(x)
+    assert len(model.losses) == 1
+
+
 def test_build_called_directly_and_super_build():
     class Sub(layers.Dense):
         def build(self, input_shape):

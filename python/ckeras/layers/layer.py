@@ -243,6 +243,8 @@ class Layer(LossConfigMixin, StateMixin):
                 d["_spec_ok_shape"] = shape
         if not d["built"]:
             self._maybe_build(x)
+            if top:  # the build pass may have run the layers (a Sequential's does): their losses are not this call's
+                ctx.call_id += 1
         if d["_call_has_training_arg"] and training is not None:
             kwargs["training"] = training
         prev_training = ctx.training

@@ -3,10 +3,12 @@
 A top-level inference call of a Sequential or single-chain Functional model made of Dense, Dropout, Flatten,
 Reshape and Input layers, on one float32 array, runs `_core.plan_forward`: the kernels of the eager Dense call
 in its order, so the output has the eager bits, and a softmax/sigmoid output carries `_keras_logits` as
-eagerly. Anything else (training, a call under a recording GradientTape, a nested call, another layer or a subclass, float64 input, a shape the
+eagerly. A chain whose head holds other layers (a custom layer, as the article's third model has) calls those
+the general way, as the model's own call would, and runs the Dense tail as a plan ("mixed"). Anything else
+(training, a call under a recording GradientTape, a nested call, no Dense tail, float64 input, a shape the
 model does not expect) returns None and the general `Layer.__call__` runs, with its checks and messages.
 Set CKERAS_FAST_CALL=0 to always take the general path. `model._call_path` says which path the last top-level
-call took ("plan" or "layers").
+call took ("plan", "mixed" or "layers").
 """
 import os
 
@@ -14,6 +16,7 @@ import numpy as np
 
 from ckeras import _core
 from ckeras.layers import _utils
+from ckeras.layers._call_context import with_call_context
 from ckeras.layers.input_spec import assert_input_compatibility
 
 _CTX = _utils.CALL_CONTEXT
@@ -52,6 +55,20 @@ def _layers(model, kinds):
     if cached is None or cached[0] is not d["_plan"]:
         cached = d["_fast_chain"] = (d["_plan"], _spec.functional_chain(model))
     return cached[1]
+
+
+def _split(d, layers, kinds):
+    """(k, tail): layers[k:] is the longest tail of plan layers ending in a Dense layer; None when there is no
+    such tail. Cached while the layer list is the same object."""
+    cached = d.get("_fast_split")
+    if cached is not None and cached[0] is layers:
+        return cached[1]
+    k = len(layers)
+    while k and type(layers[k - 1]) in kinds[2:]:
+        k -= 1
+    found = (k, layers[k:]) if layers and type(layers[-1]) is kinds[2] else None
+    d["_fast_split"] = (layers, found)
+    return found
 
 
 def _stages(layers, feature_shape, kinds):
@@ -142,15 +159,64 @@ def call(model, args, kwargs):
         except Exception:  # the general path raises it, with the call context
             return None
         d["_spec_ok_shape"] = shape
+    split = _split(d, layers, _KINDS)
+    if split is None:
+        return None
+    if split[0]:
+        return _call_mixed(model, d, layers[:split[0]], split[1], x, kwargs)
+    out = _run_plan(d, layers, x)
+    if out is None:
+        return None
+    _CTX.call_id += 1  # what a top-level Layer.__call__ records, for `model.losses`
+    d["_last_call"] = _CTX.call_id
+    d["_call_path"] = "plan"
+    return out
+
+
+def _run_plan(d, layers, x):
+    """plan(x) for these plan layers, or None (no plan for them, or x on another device than the weights)."""
+    shape = x.shape
     found = _cached_plan(d, layers, shape[1:])
     if found is None:
         return None
     plan, width = found
     if x.ndim != 2:
         x = _core.reshape(_core.convert_to_tensor(x), [shape[0], width])
-    out = plan(x)  # logits attached; None when x lands on another device than the weights' CPU
-    if out is None:
+    return plan(x)  # logits attached
+
+
+def _call_mixed(model, d, head, tail, x, kwargs):
+    """What Layer.__call__ does for the model at the top level, with the tail's Dense layers as one plan: the
+    head's layers are called one by one, in inference mode, inside the model's call context."""
+    if d["activity_regularizer"] is not None:
         return None
-    _CTX.call_id += 1  # what a top-level Layer.__call__ records, for `model.losses`
-    d["_last_call"] = _CTX.call_id
+    x = inputs = model._convert(x)
+    ctx = _CTX
+    ctx.call_id += 1
+    training = kwargs.get("training")
+    if training is None:
+        training = d["_training_default"]
+    ctx.training = training
+    ctx.depth += 1
+    d["_last_call"] = ctx.call_id
+    path = "layers"
+    try:
+        for layer in head:
+            x = layer(x)
+        out = None
+        if type(x) is _core.Tensor and x.dtype == "float32" and x.ndim >= 2:
+            out = _run_plan(d, tail, x)
+        if out is None:
+            for layer in tail:
+                x = layer(x)
+            out = x
+        else:
+            path = "mixed"
+    except Exception as e:
+        call_kwargs = {"training": training} if d["_call_has_training_arg"] and training is not None else {}
+        raise with_call_context(e, model, (inputs,), call_kwargs) from None
+    finally:
+        ctx.depth -= 1
+        ctx.training = None
+    d["_call_path"] = path
     return out

@@ -70,8 +70,7 @@ class Model(*_BASES):
         # Dense chains at inference: one C++ call with the eager bits (_inference_fast); else the layers.
         out = _inference_fast.call(self, args, kwargs)
         d = self.__dict__
-        if out is not None:
-            d["_call_path"] = "plan"
+        if out is not None:  # it set d["_call_path"]
             return out
         d["_call_path"] = "layers"
         return Layer.__call__(self, *args, **kwargs)
