@@ -14,6 +14,7 @@ static Tensor softmax_impl(const Tensor& x_in, int64_t axis, bool log) {
     for (int64_t d = a + 1; d < x.dim(); ++d) inner *= x.shape()[d];
     Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
     if (out.numel()) CKERAS_KERNEL(x, softmax, name)(x.dtype(), out.data_ptr(), x.data_ptr(), outer, n, inner, log);
+    if (!needs_grad({&x})) return x_in.dim() == 0 ? reshape(out, {}) : out;
     Tensor od = out.detach();
     record_fn(out, log ? "LogSoftmaxBackward" : "SoftmaxBackward", {&x},
               [od, outer, n, inner, log, name](const Tensor& g_in) {

@@ -21,7 +21,7 @@ Tensor unary(UnaryOp op, const Tensor& x_in, double alpha, double beta) {
     Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
     int64_t n = x.numel();
     if (n) CKERAS_KERNEL(x, unary, unary_op_name(op))(op, x.dtype(), out.data_ptr(), x.data_ptr(), n, alpha, beta);
-    if (is_floating(x.dtype())) {
+    if (is_floating(x.dtype()) && needs_grad({&x})) {  // the captures below detach: skip them when not recording
         Tensor saved_out = out.detach();
         record_fn(out, unary_op_name(op), {&x}, [op, x = x.detach(), saved_out, alpha, beta](const Tensor& g_in) {
             Tensor g = contiguous(g_in);
@@ -51,7 +51,7 @@ static Tensor binary_raw(BinaryOp op, const Tensor& a, const Tensor& b, DType dt
     Tensor ac = cast(a, dt), bc = cast(b, dt);
     Tensor out = Tensor::empty(shape, binary_op_is_predicate(op) ? DType::Bool : dt, a.device());
     if (out.numel() == 0) return out;
-    Tensor ab = broadcast_to(ac.detach(), shape), bb = broadcast_to(bc.detach(), shape);
+    Tensor ab = broadcast_to(detach_if_recording(ac), shape), bb = broadcast_to(detach_if_recording(bc), shape);
     CKERAS_KERNEL(a, binary, binary_op_name(op))(op, dt, out.data_ptr(), ab.data_ptr(), ab.strides().data(),
                                                  bb.data_ptr(), bb.strides().data(), shape.data(),
                                                  static_cast<int>(shape.size()));

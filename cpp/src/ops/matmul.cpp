@@ -86,9 +86,11 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
         if (K == 0) {
             CKERAS_KERNEL(out, fill, "matmul")(out.dtype(), out.data_ptr(), out.numel(), 0.0);
         } else {
-            batched_gemm(out, broadcast_to(gemm_ready(a.detach()), sa), broadcast_to(gemm_ready(b.detach()), sb));
+            batched_gemm(out, broadcast_to(gemm_ready(detach_if_recording(a)), sa),
+                         broadcast_to(gemm_ready(detach_if_recording(b)), sb));
         }
     }
+    if (!needs_grad({&a, &b})) return out;
     Shape as = a.shape(), bs = b.shape();
     Tensor ad = a.detach(), bd = b.detach();
     // Only the gradients some input needs: a network's first layer must not pay for dX of its data.

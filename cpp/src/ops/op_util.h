@@ -38,6 +38,10 @@ inline void check_defined(const char* op, const Tensor& x) {
     CKERAS_CHECK(x.defined(), op, ": got an undefined tensor");
 }
 
+// x itself, or a detached copy of its handle when an op on it would record (views and copies made only to
+// feed a kernel must not). Detaching costs three allocations, so the common no-gradient call skips it.
+inline Tensor detach_if_recording(const Tensor& x) { return needs_grad({&x}) ? x.detach() : x; }
+
 // A view of x's storage with new geometry (no autograd wiring).
 Tensor make_view(const Tensor& x, const Shape& shape, const Shape& strides, int64_t offset);
 
