@@ -7,6 +7,8 @@ import functools
 import inspect
 import warnings
 
+import numpy as np
+
 from ckeras import _core
 from ckeras import regularizers
 from ckeras.backend.keras_tensor import KerasTensor
@@ -193,6 +195,8 @@ class Layer(LossConfigMixin, StateMixin):
         self.build(shapes)
 
     def _convert(self, x):
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize == 4:  # float32: nothing to cast
+            return _core.convert_to_tensor(x)
         if type(x) is _Tensor:
             if x.dtype == "float64" and self.autocast and self._dtype == "float32":
                 return _core.cast(x, "float32")
