@@ -53,6 +53,11 @@ void arange_cpu(DType dtype, void* out, int64_t n, double start, double step) {
     });
 }
 
+// Elements per thread chunk of a gather, far below kElementwiseGrain: rows drawn at random from a large array
+// wait on memory rather than stream, so two threads fetch twice the rows at once. A shuffled batch of 32 rows
+// of 784 floats from a 188 MB training set, inside a training step: 30 -> 19 us.
+constexpr int64_t kGatherGrain = 1 << 13;
+
 int64_t gather_cpu(DType dtype, void* out, const void* in, int64_t outer, int64_t axis_size, int64_t inner,
                    const int64_t* indices, int64_t n_idx) {
     for (int64_t j = 0; j < n_idx; ++j)
@@ -60,7 +65,7 @@ int64_t gather_cpu(DType dtype, void* out, const void* in, int64_t outer, int64_
     CKERAS_DISPATCH_ALL(dtype, T, {
         T* o = static_cast<T*>(out);
         const T* x = static_cast<const T*>(in);
-        parallel_for(outer * n_idx, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(inner, 1)),
+        parallel_for(outer * n_idx, std::max<int64_t>(1, kGatherGrain / std::max<int64_t>(inner, 1)),
                      [&](int64_t b, int64_t e) {
             for (int64_t r = b; r < e; ++r) {
                 int64_t i = r / n_idx, j = r % n_idx;
