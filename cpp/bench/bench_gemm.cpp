@@ -61,6 +61,7 @@ void gemm_args(benchmark::internal::Benchmark* b) {
     b->Args({1, 128, 784, 0, 0, 0});  // one-sample inference: x (1, 784) @ W (784, 128), the small-M path
     b->Args({1024, 128, 784, 0, 0, 0})->Args({1024, 64, 784, 0, 0, 0});  // predict at batch 1024: E1, E2/E3
     b->Args({1024, 10, 128, 0, 0, 0})->Args({1024, 10, 64, 0, 0, 0});  // predict's output layer: E1, E3
+    b->Args({32, 10, 128, 0, 0, 0})->Args({32, 128, 10, 0, 1, 0})->Args({128, 10, 32, 1, 0, 0});  // E1's output layer at b32
     b->Args({1024, 1024, 1024, 0, 0, 1});  // the portable micro-kernel, for comparison
     b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
