@@ -277,3 +277,32 @@ def test_errors_in_the_head_are_the_layers_errors():
     assert _utils.CALL_CONTEXT.depth == 0 and _utils.CALL_CONTEXT.training is None  # the context is restored
     model.layers[0].fail = False
     assert model(x).shape == (2, 2) and model._call_path == "mixed"
+
+
+@pytest.mark.parametrize("input_shape,x_shape", [((4, 1), (3, 4)), ((4,), (3, 4, 1))])
+def test_a_functional_head_gets_the_input_rank_the_model_adjusts(input_shape, x_shape):
+    # Functional.call adds or drops a trailing axis of size 1 before its layers run; the mixed path leaves
+    # such calls to it.
+    class Squeeze(keras.layers.Layer):
+        def call(self, v):
+            return keras.ops.squeeze(v, -1) if v.ndim == 3 else v
+
+    inp = keras.Input(input_shape)
+    model = keras.Model(inp, keras.layers.Dense(2)(Squeeze()(inp)))
+    x = np.random.default_rng(5).standard_normal(x_shape).astype(np.float32)
+    out = model(x)
+    assert model._call_path == "layers"
+    _same(out, _eager(model, x))
+
+
+@pytest.mark.parametrize("structure", ["list output", "dict output", "list input"])
+def test_structured_functional_models_keep_their_structure(structure):
+    inp = keras.Input((6,), name="features")
+    out = keras.layers.Dense(3, activation="softmax")(keras.layers.Dense(4, activation="relu")(inp))
+    model = {"list output": lambda: keras.Model(inp, [out]), "dict output": lambda: keras.Model(inp, {"p": out}),
+             "list input": lambda: keras.Model([inp], out)}[structure]()
+    x = np.random.default_rng(6).standard_normal((2, 6)).astype(np.float32)
+    got, want = model([x] if structure == "list input" else x), _eager(model, [x] if structure == "list input" else x)
+    assert model._call_path == "layers" and type(got) is type(want)
+    for g, w in zip(*(v.values() if isinstance(v, dict) else v if isinstance(v, list) else [v] for v in (got, want))):
+        _same(g, w)

@@ -51,6 +51,8 @@ def _layers(model, kinds):
     if cls.call is not Functional.call:
         return None
     d = model.__dict__
+    if isinstance(d["_inputs_struct"], (list, dict)) or isinstance(d["_outputs_struct"], (list, dict)):
+        return None  # its call packs the output as [y] or {name: y}, and checks the input structure
     cached = d.get("_fast_chain")  # (the graph's call plan, its chain): the walk costs 1.7 us per call
     if cached is None or cached[0] is not d["_plan"]:
         cached = d["_fast_chain"] = (d["_plan"], _spec.functional_chain(model))
@@ -189,6 +191,9 @@ def _call_mixed(model, d, head, tail, x, kwargs):
     """What Layer.__call__ does for the model at the top level, with the tail's Dense layers as one plan: the
     head's layers are called one by one, in inference mode, inside the model's call context."""
     if d["activity_regularizer"] is not None:
+        return None
+    ndims = d.get("_input_ndims")  # a Functional model adds or drops a trailing axis of size 1 first: its call does
+    if ndims is not None and x.ndim != ndims[0]:
         return None
     x = inputs = model._convert(x)
     ctx = _CTX
