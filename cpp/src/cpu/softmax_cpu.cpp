@@ -20,6 +20,19 @@ inline T nan_max(T m, T x) { return (m > x || m != m) ? m : x; }  // NaN is stic
 
 // ---- inner == 1: one contiguous row x, y: (n,) -------------------------------------------------------
 
+// A row's last pass, given its max m and the sum s of its exps e (e may be y): log-softmax y = x - (m + log s),
+// softmax y = e / s, both in double.
+template <class T>
+void finish_row(T* y, const T* x, const T* e, int64_t n, double s, double m, bool log) {
+    if (log) {
+        const double shift = m + std::log(s);  // log-sum-exp
+        for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(double(x[i]) - shift);
+    } else {
+        const double inv = 1.0 / s;
+        for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(double(e[i]) * inv);
+    }
+}
+
 template <class T>
 void softmax_row(T* y, const T* x, int64_t n, bool log) {
     T m = x[0];
@@ -30,13 +43,7 @@ void softmax_row(T* y, const T* x, int64_t n, bool log) {
         if (!log) y[i] = e;
         s += e;
     }
-    if (log) {
-        double shift = double(m) + std::log(s);  // log-sum-exp
-        for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(double(x[i]) - shift);
-    } else {
-        double inv = 1.0 / s;
-        for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(double(y[i]) * inv);
-    }
+    finish_row(y, x, y, n, s, double(m), log);
 }
 
 // softmax: dx = y * (dy - sum(dy * y)); log-softmax: dx = dy - exp(y) * sum(dy).
@@ -78,7 +85,7 @@ inline double sum_f64(const float* x, int64_t n) {
     return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-// Sums in double, scaling (or shifting) in double as softmax_row does; only the exps differ from it: the
+// Sums in double and finish_row as softmax_row does; only the exps differ from it: the
 // vector exp's (within 1 ulp) instead of std::exp. At n = 10 a row loop of libm calls took 6 ns per element.
 // The exps go to a buffer of their own, so y may be x (every x[i] is read before y[i] is written).
 void softmax_rows_f32(float* y, const float* x, int64_t rows, int64_t n, bool log, UnaryVecLevel level) {
@@ -88,15 +95,6 @@ void softmax_rows_f32(float* y, const float* x, int64_t rows, int64_t n, bool lo
     auto exps = [&](int64_t len) {  // e = exp(shifted)
         if (!unary_vec_f32(level, UnaryOp::Exp, e, shifted, len, 0.f, 0.f))
             for (int64_t i = 0; i < len; ++i) e[i] = std::exp(shifted[i]);
-    };
-    auto finish = [&](float* yr, const float* xr, const float* er, double s, float mr) {
-        if (log) {
-            const double shift = double(mr) + std::log(s);
-            for (int64_t i = 0; i < n; ++i) yr[i] = static_cast<float>(double(xr[i]) - shift);
-        } else {
-            const double inv = 1.0 / s;
-            for (int64_t i = 0; i < n; ++i) yr[i] = static_cast<float>(double(er[i]) * inv);
-        }
     };
     const int64_t per_block = n <= kExpBlock ? kExpBlock / n : 1;
     for (int64_t r0 = 0; r0 < rows; r0 += per_block) {
@@ -108,7 +106,8 @@ void softmax_rows_f32(float* y, const float* x, int64_t rows, int64_t n, bool lo
             for (int64_t r = 0; r < rb; ++r)
                 for (int64_t i = 0; i < n; ++i) shifted[r * n + i] = xb[r * n + i] - m[r];
             exps(rb * n);
-            for (int64_t r = 0; r < rb; ++r) finish(yb + r * n, xb + r * n, e + r * n, sum_f64(e + r * n, n), m[r]);
+            for (int64_t r = 0; r < rb; ++r)
+                finish_row(yb + r * n, xb + r * n, e + r * n, n, sum_f64(e + r * n, n), double(m[r]), log);
             continue;
         }
         // One long row in chunks: softmax keeps its exps in y and scales them there.
@@ -120,7 +119,7 @@ void softmax_rows_f32(float* y, const float* x, int64_t rows, int64_t n, bool lo
             s += sum_f64(e, len);
             if (!log) std::copy(e, e + len, yb + c);
         }
-        finish(yb, xb, yb, s, m[0]);
+        finish_row(yb, xb, static_cast<const float*>(yb), n, s, double(m[0]), log);
     }
 }
 

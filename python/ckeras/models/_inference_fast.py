@@ -60,15 +60,15 @@ def _layers(model, kinds):
 
 
 def _split(d, layers, kinds):
-    """(k, tail): layers[k:] is the longest tail of plan layers ending in a Dense layer; None when there is no
-    such tail. Cached while the layer list is the same object."""
+    """(head, tail): tail = layers[len(head):] is the longest tail of plan layers ending in a Dense layer; None
+    when there is no such tail. Cached while the layer list is the same object."""
     cached = d.get("_fast_split")
     if cached is not None and cached[0] is layers:
         return cached[1]
     k = len(layers)
     while k and type(layers[k - 1]) in kinds[2:]:
         k -= 1
-    found = (k, layers[k:]) if layers and type(layers[-1]) is kinds[2] else None
+    found = (layers[:k], layers[k:]) if layers and type(layers[-1]) is kinds[2] else None
     d["_fast_split"] = (layers, found)
     return found
 
@@ -165,7 +165,7 @@ def call(model, args, kwargs):
     if split is None:
         return None
     if split[0]:
-        return _call_mixed(model, d, layers[:split[0]], split[1], x, kwargs)
+        return _call_mixed(model, d, split[0], split[1], x, kwargs)
     out = _run_plan(d, layers, x)
     if out is None:
         return None
