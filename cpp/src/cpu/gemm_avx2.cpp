@@ -156,6 +156,9 @@ namespace {
 template <int kMode>
 void micro_in_place(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c, int64_t ldc,
                     int mr, int nr, float alpha, float beta) {
+    const int64_t a_step = kMode == kARows ? kAvx2MR * lda : kAvx2MR;  // the next 6 rows of op(A)
+    for (; mr > kAvx2MR; mr -= kAvx2MR, a += a_step, c += kAvx2MR * ldc)
+        micro_rows<kAvx2MR, kMode>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda);
     switch (mr) {
         case 6: micro_rows<6, kMode>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;
         case 5: micro_rows<5, kMode>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda); break;

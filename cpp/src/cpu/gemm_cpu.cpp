@@ -213,6 +213,10 @@ bool gemm_range(const Problem<T>& g, const Blocking& bk, MicroFn<T> micro, Micro
                     const T* bp = direct ? g.b + pc * g.ldb + jc + jr : pb + (jr - n_direct) * kc;
                     const int64_t bs = direct ? g.ldb : NR;
                     T* cp = g.c + ic * g.ldc + jc + jr;
+                    if (micro_direct) {  // the whole strip of mc rows in one call (see gemm_cpu.h)
+                        micro_direct(kc, g.a.at(ic, pc), g.lda, bp, bs, cp, g.ldc, int(mc), nr, g.alpha, beta);
+                        continue;
+                    }
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         const int mr = int(std::min<int64_t>(MR, mc - ir));
                         if (micro_direct)

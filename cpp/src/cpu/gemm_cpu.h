@@ -44,7 +44,9 @@ inline void store_tile_row_edge(const float* row, float* c, int nr, float beta) 
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int mr,
                       int nr, float alpha, float beta);
 // The same tile with A read in place, row-major: a[i * lda + k] (only rows i < mr are read). The sums run
-// in the same order, so the result has the packed kernel's bits.
+// in the same order, so the result has the packed kernel's bits. Unlike the packed kernel, these take any
+// mr >= 1: a strip of mr rows, run as 6-row tiles from the top (the driver calls them once per column panel
+// of an MC block; at K = 32 a 6-row tile is ~400 cycles, and a call per tile cost 5-10% of the product).
 void sgemm_micro_avx2_direct(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c,
                              int64_t ldc, int mr, int nr, float alpha, float beta);
 // The same tile with a transposed A read in place: op(A)(i, k) = a[i + k * lda] (A stored (K, M)), as the

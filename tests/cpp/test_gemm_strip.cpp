@@ -1,0 +1,65 @@
+// The AVX2 in-place micro-kernels (sgemm_micro_avx2_direct and _direct_t) take a strip of any mr >= 1
+// rows, run as 6-row tiles from the top: the same bits as one call per tile, and the reference's values.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "cpu/gemm_cpu.h"
+
+namespace ckeras::cpu {
+namespace {
+
+using DirectFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t, int, int, float,
+                          float);
+
+struct Strip {
+    int64_t mr, nr, kc;
+    float alpha, beta;
+};
+
+// op(A) is (mr, kc): stored (mr, lda) row-major, or (kc, lda) when transposed; B is (kc, 16) with row stride
+// bs = 20; C is (mr, ldc) with ldc = 23, so that a row written past nr would show.
+void check_strip(DirectFn fn, bool ta, const Strip& s) {
+    const int64_t lda = (ta ? s.mr : s.kc) + 3, bs = 20, ldc = 23;
+    std::mt19937 rng(static_cast<unsigned>(s.mr * 131 + s.kc));
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    std::vector<float> a((ta ? s.kc : s.mr) * lda), b(s.kc * bs), c0(s.mr * ldc);
+    for (float& v : a) v = u(rng);
+    for (float& v : b) v = u(rng);
+    for (float& v : c0) v = u(rng);
+    std::vector<float> strip = c0, tiles = c0;
+    fn(s.kc, a.data(), lda, b.data(), bs, strip.data(), ldc, int(s.mr), int(s.nr), s.alpha, s.beta);
+    for (int64_t r = 0; r < s.mr; r += kAvx2MR) {  // one call per tile, as the driver made them before
+        const float* ar = ta ? a.data() + r : a.data() + r * lda;
+        fn(s.kc, ar, lda, b.data(), bs, tiles.data() + r * ldc, ldc, int(std::min<int64_t>(kAvx2MR, s.mr - r)),
+           int(s.nr), s.alpha, s.beta);
+    }
+    ASSERT_EQ(0, std::memcmp(strip.data(), tiles.data(), sizeof(float) * strip.size()));
+    std::vector<float> ref = c0;  // gemm_reference_cpu on the same operands, only the valid nr columns
+    gemm_reference_cpu(DType::Float32, ta, false, s.mr, s.nr, s.kc, s.alpha, a.data(), lda, b.data(), bs, s.beta,
+                       ref.data(), ldc);
+    for (int64_t i = 0; i < s.mr; ++i)
+        for (int64_t j = 0; j < ldc; ++j) {
+            const float got = strip[size_t(i * ldc + j)], want = ref[size_t(i * ldc + j)];
+            if (j >= s.nr) ASSERT_EQ(got, c0[size_t(i * ldc + j)]) << "column " << j << " past nr was written";
+            else ASSERT_NEAR(got, want, 1e-4f * (1.f + float(s.kc))) << "C(" << i << ", " << j << ")";
+        }
+}
+
+TEST(GemmStrip, InPlaceKernelsTakeAnyRowCount) {
+    if (!cpu_has_avx2_fma()) GTEST_SKIP() << "CPU has no AVX2+FMA";
+    const Strip strips[] = {{1, 16, 32, 1.f, 0.f},  {6, 16, 32, 1.f, 0.f},  {7, 16, 32, 1.f, 0.f},
+                            {13, 16, 1, 1.f, 0.f},  {19, 9, 33, -0.5f, 2.f}, {132, 16, 32, 1.f, 1.f},
+                            {17, 16, 7, 2.f, 0.f}};
+    for (bool ta : {false, true})
+        for (const Strip& s : strips) {
+            SCOPED_TRACE(testing::Message() << "ta=" << ta << " mr=" << s.mr << " nr=" << s.nr << " kc=" << s.kc);
+            check_strip(ta ? sgemm_micro_avx2_direct_t : sgemm_micro_avx2_direct, ta, s);
+        }
+}
+
+}  // namespace
+}  // namespace ckeras::cpu
