@@ -1,5 +1,6 @@
-// The AVX2 in-place micro-kernels (sgemm_micro_avx2_direct and _direct_t) take a strip of any mr >= 1
-// rows, run as 6-row tiles from the top: the same bits as one call per tile, and the reference's values.
+// The AVX2 micro-kernels (packed sgemm_micro_avx2, in place sgemm_micro_avx2_direct and _direct_t) take a
+// strip of any mr >= 1 rows, run as 6-row tiles from the top: the same bits as one call per tile, and the
+// reference's values.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -47,6 +48,40 @@ void check_strip(DirectFn fn, bool ta, const Strip& s) {
             if (j >= s.nr) ASSERT_EQ(got, c0[size_t(i * ldc + j)]) << "column " << j << " past nr was written";
             else ASSERT_NEAR(got, want, 1e-4f * (1.f + float(s.kc))) << "C(" << i << ", " << j << ")";
         }
+}
+
+// The packed kernel's strip: A as consecutive (kc, 6) micro-panels, the last one zero-padded.
+TEST(GemmStrip, PackedKernelTakesAnyRowCount) {
+    if (!cpu_has_avx2_fma()) GTEST_SKIP() << "CPU has no AVX2+FMA";
+    for (const int64_t mr : {1, 6, 7, 13, 24, 131}) {
+        for (const int64_t kc : {1, 32, 129}) {
+            SCOPED_TRACE(testing::Message() << "mr=" << mr << " kc=" << kc);
+            const int64_t panels = (mr + kAvx2MR - 1) / kAvx2MR, bs = kAvx2NR, ldc = 19, nr = mr % 2 ? 16 : 11;
+            std::mt19937 rng(static_cast<unsigned>(mr * 7 + kc));
+            std::uniform_real_distribution<float> u(-1.f, 1.f);
+            std::vector<float> dense(mr * kc), packed(panels * kAvx2MR * kc, 0.f), b(kc * bs), c0(mr * ldc);
+            for (float& v : dense) v = u(rng);
+            for (float& v : b) v = u(rng);
+            for (float& v : c0) v = u(rng);
+            for (int64_t i = 0; i < mr; ++i)
+                for (int64_t k = 0; k < kc; ++k)
+                    packed[size_t((i / kAvx2MR) * kAvx2MR * kc + k * kAvx2MR + i % kAvx2MR)] = dense[size_t(i * kc + k)];
+            std::vector<float> strip = c0, tiles = c0, ref = c0;
+            sgemm_micro_avx2(kc, packed.data(), b.data(), bs, strip.data(), ldc, int(mr), int(nr), 1.f, 0.5f);
+            for (int64_t r = 0; r < mr; r += kAvx2MR)
+                sgemm_micro_avx2(kc, packed.data() + r * kc, b.data(), bs, tiles.data() + r * ldc, ldc,
+                                 int(std::min<int64_t>(kAvx2MR, mr - r)), int(nr), 1.f, 0.5f);
+            ASSERT_EQ(0, std::memcmp(strip.data(), tiles.data(), sizeof(float) * strip.size()));
+            gemm_reference_cpu(DType::Float32, false, false, mr, nr, kc, 1.0, dense.data(), kc, b.data(), bs, 0.5,
+                               ref.data(), ldc);
+            for (int64_t i = 0; i < mr; ++i)
+                for (int64_t j = 0; j < ldc; ++j) {
+                    const size_t at = size_t(i * ldc + j);
+                    if (j >= nr) ASSERT_EQ(strip[at], c0[at]) << "column " << j << " past nr was written";
+                    else ASSERT_NEAR(strip[at], ref[at], 1e-4f * (1.f + float(kc))) << "C(" << i << ", " << j << ")";
+                }
+        }
+    }
 }
 
 TEST(GemmStrip, InPlaceKernelsTakeAnyRowCount) {

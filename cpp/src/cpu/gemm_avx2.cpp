@@ -141,6 +141,8 @@ void sgemm_small_m_avx2(int64_t M, int64_t N, int64_t K, float alpha, const floa
 
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int mr,
                       int nr, float alpha, float beta) {
+    for (; mr > kAvx2MR; mr -= kAvx2MR, a += kAvx2MR * kc, c += kAvx2MR * ldc)  // a strip: the next micro-panel
+        micro_rows<kAvx2MR>(kc, a, b, bs, c, ldc, nr, alpha, beta);
     switch (mr) {
         case 6: micro_rows<6>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;
         case 5: micro_rows<5>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;

@@ -172,6 +172,7 @@ struct Problem {
     int64_t ldb, K, ldc;
     T alpha, beta, *c;
     int64_t lda;  // stored A's row stride, for the micro-kernels that read A in place
+    bool strips;  // the packed micro-kernel takes a strip of mr > MR rows (as the in-place ones always do)
 };
 
 // Block sizes in elements: a packed A block (MC, KC) stays in L2, a B micro-panel (KC, NR) in L1 and
@@ -213,17 +214,16 @@ bool gemm_range(const Problem<T>& g, const Blocking& bk, MicroFn<T> micro, Micro
                     const T* bp = direct ? g.b + pc * g.ldb + jc + jr : pb + (jr - n_direct) * kc;
                     const int64_t bs = direct ? g.ldb : NR;
                     T* cp = g.c + ic * g.ldc + jc + jr;
-                    if (micro_direct) {  // the whole strip of mc rows in one call (see gemm_cpu.h)
+                    // The whole strip of mc rows in one call where the kernel takes one (see gemm_cpu.h): at
+                    // K = 32 a 6-row tile is ~400 cycles, and a call per tile cost 5-10% of the product.
+                    if (micro_direct) {
                         micro_direct(kc, g.a.at(ic, pc), g.lda, bp, bs, cp, g.ldc, int(mc), nr, g.alpha, beta);
-                        continue;
-                    }
-                    for (int64_t ir = 0; ir < mc; ir += MR) {
-                        const int mr = int(std::min<int64_t>(MR, mc - ir));
-                        if (micro_direct)
-                            micro_direct(kc, g.a.at(ic + ir, pc), g.lda, bp, bs, cp + ir * g.ldc, g.ldc, mr, nr,
-                                         g.alpha, beta);
-                        else
-                            micro(kc, pa + ir * kc, bp, bs, cp + ir * g.ldc, g.ldc, mr, nr, g.alpha, beta);
+                    } else if (g.strips) {
+                        micro(kc, pa, bp, bs, cp, g.ldc, int(mc), nr, g.alpha, beta);
+                    } else {
+                        for (int64_t ir = 0; ir < mc; ir += MR)
+                            micro(kc, pa + ir * kc, bp, bs, cp + ir * g.ldc, g.ldc, int(std::min<int64_t>(MR, mc - ir)),
+                                  nr, g.alpha, beta);
                     }
                 }
             }
@@ -254,9 +254,10 @@ constexpr int64_t kDirectTMaxK = 64;
 template <class T, int MR, int NR>
 void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
                  int64_t ldb, T beta, T* C, int64_t ldc, const Blocking& bk, MicroFn<T> micro,
-                 MicroDirectFn<T> micro_rows_in_place = nullptr, MicroDirectFn<T> micro_cols_in_place = nullptr) {
+                 MicroDirectFn<T> micro_rows_in_place = nullptr, MicroDirectFn<T> micro_cols_in_place = nullptr,
+                 bool micro_strips = false) {
     Problem<T> g{{A, ta ? 1 : lda, ta ? lda : 1}, {B, tb ? ldb : 1, tb ? 1 : ldb}, B, ldb, K, ldc, alpha, beta, C,
-                 lda};
+                 lda, micro_strips};
     // A in place (no packing): untransposed for at most kDirectMaxN columns; transposed also only for a short K,
     // where the kernel's k-steps over the rows of the stored A stay within L1.
     MicroDirectFn<T> micro_direct = nullptr;
@@ -327,7 +328,7 @@ void gemm_typed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
         if (avx2)
             return gemm_packed<float, kAvx2MR, kAvx2NR>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
                                                         kAvx2Blocking, sgemm_micro_avx2, sgemm_micro_avx2_direct,
-                                                        sgemm_micro_avx2_direct_t);
+                                                        sgemm_micro_avx2_direct_t, true);
 #endif
         return gemm_packed<float, 6, 8>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, kGenericBlocking,
                                         micro_generic<float, 6, 8>);

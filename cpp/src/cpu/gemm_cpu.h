@@ -25,7 +25,8 @@ bool cpu_has_avx2_fma();
 bool cpu_has_avx512();
 
 // ---- AVX2 + FMA float32 micro-kernel (gemm_avx2.cpp, compiled with -mavx2 -mfma) ----------------
-// Call only when cpu_has_avx2_fma(). One register tile of C (mr <= 6 rows, nr <= 16 columns):
+// Call only when cpu_has_avx2_fma(). One register tile of C (mr <= 6 rows, nr <= 16 columns), or a strip of
+// mr > 6 rows run as 6-row tiles, micro-panel after micro-panel (a advances by 6 kc per tile):
 //   C[i*ldc + j] = alpha * sum_k a[k*6 + i] * b[k*bs + j] + beta * C[i*ldc + j]   (beta == 0: C not read)
 // a: packed A micro-panel (kc, 6), k-major, rows past mr zero or unused. b: (kc, 16) rows with row
 // stride bs (16 for a packed B micro-panel, ldb when B is read in place); all 16 columns must be
@@ -44,9 +45,8 @@ inline void store_tile_row_edge(const float* row, float* c, int nr, float beta) 
 void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int mr,
                       int nr, float alpha, float beta);
 // The same tile with A read in place, row-major: a[i * lda + k] (only rows i < mr are read). The sums run
-// in the same order, so the result has the packed kernel's bits. Unlike the packed kernel, these take any
-// mr >= 1: a strip of mr rows, run as 6-row tiles from the top (the driver calls them once per column panel
-// of an MC block; at K = 32 a 6-row tile is ~400 cycles, and a call per tile cost 5-10% of the product).
+// in the same order, so the result has the packed kernel's bits. Like it, these take a strip of mr > 6 rows,
+// run as 6-row tiles from the top (the driver calls them once per column panel of an MC block).
 void sgemm_micro_avx2_direct(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c,
                              int64_t ldc, int mr, int nr, float alpha, float beta);
 // The same tile with a transposed A read in place: op(A)(i, k) = a[i + k * lda] (A stored (K, M)), as the
