@@ -1,7 +1,9 @@
 """ckeras vs NumPy, side by side in one run: GEMM, elementwise ops, reductions, softmax.
 
 Each case alternates the two implementations (median of `--repeat` timed calls each, after a
-warm-up) so that both see the same machine load. Ratio = NumPy time / ckeras time (> 1: ckeras
+warm-up) so that both see the same machine load. A round of calls lasts at least `_ROUND_S` for
+each library (more calls for sub-millisecond cases): after the settling pause a 2-core VM needs a
+few milliseconds to run at full speed again, and seven 0.1 ms calls would time that wake-up. Ratio = NumPy time / ckeras time (> 1: ckeras
 faster). Thread counts are pinned to the same value for both (`--threads`, default 2).
 
     python benchmarks/bench_ops.py [--threads 2] [--repeat 15] [--runs 3] [--quick] [--json out.json]
@@ -17,6 +19,7 @@ import time
 
 
 _SETTLE_S = 0.6
+_ROUND_S = 0.03
 
 
 def _set_threads(n):
@@ -34,16 +37,22 @@ def _median_time(fn, repeat):
     return times[len(times) // 2]
 
 
+def _calls_per_round(fn, repeat):
+    """At least repeat // 3 calls, and enough of them to last _ROUND_S (at most 500)."""
+    t = _median_time(fn, 3)  # also the warm-up (allocator caches, packing buffers, thread pools)
+    return max(1, repeat // 3, min(500, int(_ROUND_S / max(t, 1e-7)) + 1))
+
+
 def _compare(name, ck_fn, np_fn, repeat, work=None, unit=""):
-    ck_fn(), np_fn()  # warm-up (allocator caches, packing buffers, thread pools)
+    n_ck, n_np = _calls_per_round(ck_fn, repeat), _calls_per_round(np_fn, repeat)
     ck, nq = [], []
     for _ in range(3):  # interleave rounds so that load spikes hit both
         # Idle between the libraries: OpenBLAS's and OpenMP's worker threads spin for a while after a
         # call, and on 2 cores the other library's threads would then fight them for the CPUs.
         time.sleep(_SETTLE_S)
-        ck.append(_median_time(ck_fn, max(1, repeat // 3)))
+        ck.append(_median_time(ck_fn, n_ck))
         time.sleep(_SETTLE_S)
-        nq.append(_median_time(np_fn, max(1, repeat // 3)))
+        nq.append(_median_time(np_fn, n_np))
     t_ck, t_np = sorted(ck)[1], sorted(nq)[1]
     row = {"case": name, "ckeras_s": t_ck, "numpy_s": t_np, "ratio": t_np / t_ck}
     if work:
