@@ -3,8 +3,9 @@
 Each case alternates the two implementations (median of `--repeat` timed calls each, after a
 warm-up) so that both see the same machine load. A round of calls lasts at least `_ROUND_S` for
 each library (more calls for sub-millisecond cases): after the settling pause a 2-core VM needs a
-few milliseconds to run at full speed again, and seven 0.1 ms calls would time that wake-up. Ratio = NumPy time / ckeras time (> 1: ckeras
-faster). Thread counts are pinned to the same value for both (`--threads`, default 2).
+few milliseconds to run at full speed again, and seven 0.1 ms calls would time that wake-up.
+Ratio = NumPy time / ckeras time (> 1: ckeras faster). Thread counts are pinned to the same value
+for both (`--threads`, default 2).
 
     python benchmarks/bench_ops.py [--threads 2] [--repeat 15] [--runs 3] [--quick] [--json out.json]
 

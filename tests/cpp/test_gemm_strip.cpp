@@ -21,6 +21,19 @@ struct Strip {
     float alpha, beta;
 };
 
+// The strip's C against one call per tile (bit for bit) and against the reference (the nr valid columns;
+// the rest of each row as it was).
+void expect_strip(const std::vector<float>& strip, const std::vector<float>& tiles, const std::vector<float>& ref,
+                  const std::vector<float>& c0, int64_t mr, int64_t nr, int64_t ldc, int64_t kc) {
+    ASSERT_EQ(0, std::memcmp(strip.data(), tiles.data(), sizeof(float) * strip.size()));
+    for (int64_t i = 0; i < mr; ++i)
+        for (int64_t j = 0; j < ldc; ++j) {
+            const size_t at = size_t(i * ldc + j);
+            if (j >= nr) ASSERT_EQ(strip[at], c0[at]) << "column " << j << " past nr was written";
+            else ASSERT_NEAR(strip[at], ref[at], 1e-4f * (1.f + float(kc))) << "C(" << i << ", " << j << ")";
+        }
+}
+
 // op(A) is (mr, kc): stored (mr, lda) row-major, or (kc, lda) when transposed; B is (kc, 16) with row stride
 // bs = 20; C is (mr, ldc) with ldc = 23, so that a row written past nr would show.
 void check_strip(DirectFn fn, bool ta, const Strip& s) {
@@ -38,16 +51,10 @@ void check_strip(DirectFn fn, bool ta, const Strip& s) {
         fn(s.kc, ar, lda, b.data(), bs, tiles.data() + r * ldc, ldc, int(std::min<int64_t>(kAvx2MR, s.mr - r)),
            int(s.nr), s.alpha, s.beta);
     }
-    ASSERT_EQ(0, std::memcmp(strip.data(), tiles.data(), sizeof(float) * strip.size()));
-    std::vector<float> ref = c0;  // gemm_reference_cpu on the same operands, only the valid nr columns
+    std::vector<float> ref = c0;
     gemm_reference_cpu(DType::Float32, ta, false, s.mr, s.nr, s.kc, s.alpha, a.data(), lda, b.data(), bs, s.beta,
                        ref.data(), ldc);
-    for (int64_t i = 0; i < s.mr; ++i)
-        for (int64_t j = 0; j < ldc; ++j) {
-            const float got = strip[size_t(i * ldc + j)], want = ref[size_t(i * ldc + j)];
-            if (j >= s.nr) ASSERT_EQ(got, c0[size_t(i * ldc + j)]) << "column " << j << " past nr was written";
-            else ASSERT_NEAR(got, want, 1e-4f * (1.f + float(s.kc))) << "C(" << i << ", " << j << ")";
-        }
+    expect_strip(strip, tiles, ref, c0, s.mr, s.nr, ldc, s.kc);
 }
 
 // The packed kernel's strip: A as consecutive (kc, 6) micro-panels, the last one zero-padded.
@@ -71,15 +78,9 @@ TEST(GemmStrip, PackedKernelTakesAnyRowCount) {
             for (int64_t r = 0; r < mr; r += kAvx2MR)
                 sgemm_micro_avx2(kc, packed.data() + r * kc, b.data(), bs, tiles.data() + r * ldc, ldc,
                                  int(std::min<int64_t>(kAvx2MR, mr - r)), int(nr), 1.f, 0.5f);
-            ASSERT_EQ(0, std::memcmp(strip.data(), tiles.data(), sizeof(float) * strip.size()));
             gemm_reference_cpu(DType::Float32, false, false, mr, nr, kc, 1.0, dense.data(), kc, b.data(), bs, 0.5,
                                ref.data(), ldc);
-            for (int64_t i = 0; i < mr; ++i)
-                for (int64_t j = 0; j < ldc; ++j) {
-                    const size_t at = size_t(i * ldc + j);
-                    if (j >= nr) ASSERT_EQ(strip[at], c0[at]) << "column " << j << " past nr was written";
-                    else ASSERT_NEAR(strip[at], ref[at], 1e-4f * (1.f + float(kc))) << "C(" << i << ", " << j << ")";
-                }
+            expect_strip(strip, tiles, ref, c0, mr, nr, ldc, kc);
         }
     }
 }

@@ -139,26 +139,13 @@ void sgemm_small_m_avx2(int64_t M, int64_t N, int64_t K, float alpha, const floa
     if (i < M) small_rows<1>(N, K, alpha, a + i * a_rs, a_rs, a_cs, b, ldb, beta, c + i * ldc, ldc);
 }
 
-void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int mr,
-                      int nr, float alpha, float beta) {
-    for (; mr > kAvx2MR; mr -= kAvx2MR, a += kAvx2MR * kc, c += kAvx2MR * ldc)  // a strip: the next micro-panel
-        micro_rows<kAvx2MR>(kc, a, b, bs, c, ldc, nr, alpha, beta);
-    switch (mr) {
-        case 6: micro_rows<6>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;
-        case 5: micro_rows<5>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;
-        case 4: micro_rows<4>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;
-        case 3: micro_rows<3>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;
-        case 2: micro_rows<2>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;
-        case 1: micro_rows<1>(kc, a, b, bs, c, ldc, nr, alpha, beta); break;
-        default: break;
-    }
-}
-
 namespace {
+// A strip of mr rows as 6-row tiles from the top, then the last 1-6 rows; the next tile's A starts 6 micro-panel
+// rows (packed: 6 kc floats), 6 rows (row-major: 6 lda) or 6 columns (transposed: 6) further on.
 template <int kMode>
-void micro_in_place(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c, int64_t ldc,
-                    int mr, int nr, float alpha, float beta) {
-    const int64_t a_step = kMode == kARows ? kAvx2MR * lda : kAvx2MR;  // the next 6 rows of op(A)
+void micro_strip(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c, int64_t ldc, int mr,
+                 int nr, float alpha, float beta) {
+    const int64_t a_step = kMode == kAPacked ? kAvx2MR * kc : kMode == kARows ? kAvx2MR * lda : kAvx2MR;
     for (; mr > kAvx2MR; mr -= kAvx2MR, a += a_step, c += kAvx2MR * ldc)
         micro_rows<kAvx2MR, kMode>(kc, a, b, bs, c, ldc, nr, alpha, beta, lda);
     switch (mr) {
@@ -173,14 +160,19 @@ void micro_in_place(int64_t kc, const float* a, int64_t lda, const float* b, int
 }
 }  // namespace
 
+void sgemm_micro_avx2(int64_t kc, const float* a, const float* b, int64_t bs, float* c, int64_t ldc, int mr,
+                      int nr, float alpha, float beta) {
+    micro_strip<kAPacked>(kc, a, 0, b, bs, c, ldc, mr, nr, alpha, beta);
+}
+
 void sgemm_micro_avx2_direct(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c,
                              int64_t ldc, int mr, int nr, float alpha, float beta) {
-    micro_in_place<kARows>(kc, a, lda, b, bs, c, ldc, mr, nr, alpha, beta);
+    micro_strip<kARows>(kc, a, lda, b, bs, c, ldc, mr, nr, alpha, beta);
 }
 
 void sgemm_micro_avx2_direct_t(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bs, float* c,
                                int64_t ldc, int mr, int nr, float alpha, float beta) {
-    micro_in_place<kACols>(kc, a, lda, b, bs, c, ldc, mr, nr, alpha, beta);
+    micro_strip<kACols>(kc, a, lda, b, bs, c, ldc, mr, nr, alpha, beta);
 }
 
 }  // namespace ckeras::cpu
