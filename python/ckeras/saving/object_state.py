@@ -16,9 +16,11 @@ from ckeras.saving import h5_format
 from ckeras.saving.builtin_objects import to_snake_case
 from ckeras.saving.errors import LoadError
 
-# Internal attributes of ckeras models and layers that hold layers but are not part of Keras's walk.
+# Internal attributes of ckeras models and layers that hold layers but are not part of Keras's walk (the last
+# four: model(x)'s caches in models/_inference_fast.py).
 _INTERNAL = {"_layers", "_operations", "_functional", "_call_layers", "_plan", "_nodes", "_init_args",
-             "_inputs_struct", "_outputs_struct", "_flat_inputs", "_flat_outputs", "_inbound_nodes"}
+             "_inputs_struct", "_outputs_struct", "_flat_inputs", "_flat_outputs", "_inbound_nodes",
+             "_fast_memo", "_fast_call_cache", "_fast_split", "_fast_chain"}
 _skip = set()
 
 
