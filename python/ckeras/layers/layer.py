@@ -224,7 +224,9 @@ class Layer(LossConfigMixin, StateMixin):
         x = args[0]
         if type(x) is not _Tensor:
             x = self._convert(x)
-            if any(isinstance(v, KerasTensor) for v in _utils.flatten([x, list(args[1:]), kwargs])):
+            # (A lone converted Tensor cannot be symbolic: the walk below costs 4 us.)
+            if (type(x) is not _Tensor or len(args) > 1 or kwargs) and any(
+                    isinstance(v, KerasTensor) for v in _utils.flatten([x, list(args[1:]), kwargs])):
                 return self._symbolic_call((x,) + args[1:], kwargs)
             args = (x,) + args[1:]
         elif x.dtype == "float64" and d["autocast"] and d["_dtype"] == "float32":
