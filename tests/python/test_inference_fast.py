@@ -191,8 +191,11 @@ def test_host_arrays_follow_the_default_device_as_in_the_layers():
         with keras.device("cpu"):
             m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
             x = np.ones((2, 4), np.float32)
+            t = keras.ops.convert_to_tensor(x)
             m(x); m(x)
             print(m._call_path)
+        out = m(t)  # a cpu Tensor stays on the cpu, as in the layers (also through the remembered plan)
+        print(m._call_path, out.device, np.array_equal(out, keras.layers.Layer.__call__(m, t)))
         try:
             m(x)
         except ValueError as e:
@@ -202,7 +205,7 @@ def test_host_arrays_follow_the_default_device_as_in_the_layers():
                PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(keras.__file__))))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["plan", "layers", "ValueError", "True"]
+    assert out.stdout.split() == ["plan", "plan", "cpu", "True", "layers", "ValueError", "True"]
 
 
 class _Scale(keras.layers.Layer):

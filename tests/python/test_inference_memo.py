@@ -102,20 +102,24 @@ def test_another_input_takes_the_checked_path(case):
 
 
 class _Relu(keras.layers.Layer):
-    """A custom layer (the article's third model has one): relu(x @ kernel)."""
+    """A custom layer (the article's third model has one): relu(x @ kernel), as wide as its input (so that the
+    tail's remembered input shape is also the model's: only the memo's `whole` flag keeps them apart)."""
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], 8), initializer="glorot_uniform")
+        self.kernel = self.add_weight(shape=(input_shape[-1], input_shape[-1]), initializer="glorot_uniform")
 
     def call(self, inputs):
         return keras.activations.relu(keras.ops.matmul(inputs, self.kernel))
 
 
+def _mixed():
+    return keras.Sequential([keras.Input((20,)), _Relu(), L.Dense(4, activation="softmax")])
+
+
 def test_a_mixed_call_remembers_its_tail(monkeypatch):
-    model, x = keras.Sequential([_Relu(), L.Dense(4, activation="softmax")]), _x()
-    model(x)  # builds it (the layers)
+    model, x = _mixed(), _x()
     model(x)
-    assert model._call_path == "mixed" and not model._fast_memo[4]
+    assert model._call_path == "mixed" and not model._fast_memo[4] and model._fast_memo[1] == x.shape
     with monkeypatch.context() as patch:
         _refuse_checked_path(patch)
         out = model(x)
@@ -151,7 +155,7 @@ def test_call_guarded_compares_every_guard():
     plan, shape, guards = model._fast_memo[:3]
     assert plan.call_guarded(x, shape, guards) is not None
     assert {guards[i + 1] for i in range(0, len(guards), 3)} == {
-        "_input_spec", "_call_layers", "activation", "kernel", "bias", "activity_regularizer", "_dtype"}
+        "_input_spec", "_call_layers", "built", "activation", "kernel", "bias", "activity_regularizer", "_dtype"}
     for i in range(0, len(guards), 3):
         d, key, value = guards[i:i + 3]
         d[key] = object()
@@ -180,12 +184,102 @@ def test_call_guarded_checks_its_arguments():
         plan.call_guarded(x, ("3", 20), guards)
 
 
-def test_the_caches_are_not_saved_state(tmp_path):
-    model, x = _e2(), _x()
+@pytest.mark.parametrize("make", [_e1, _e2, _mixed], ids=["sequential", "functional", "mixed"])
+def test_the_caches_are_not_saved_state(make, tmp_path):
+    model, x = make(), _x()
     model.compile(optimizer="adam", loss="mse")
     paths = [p for p, _ in object_state.walk(model)]
     model(x)
     model(x)
+    assert "_fast_memo" in vars(model)
     assert [p for p, _ in object_state.walk(model)] == paths
     model.save(tmp_path / "m.keras")
-    _same(keras.models.load_model(tmp_path / "m.keras")(x), model(x))
+    loaded = keras.models.load_model(tmp_path / "m.keras", custom_objects={"_Relu": _Relu})
+    _same(loaded(x), model(x))
+
+
+class _MutatingPlan:
+    """A ForwardPlan whose call first changes the model, as another thread may while the plan runs without
+    the GIL."""
+
+    def __init__(self, plan, change):
+        self.plan, self.change = plan, change
+
+    def __call__(self, x):
+        self.change()
+        return self.plan(x)
+
+    def call_guarded(self, *args):
+        return self.plan.call_guarded(*args)
+
+
+def test_a_change_during_the_plan_call_is_not_remembered_as_checked(monkeypatch):
+    model, x = _e1(), _x()
+    model(x)
+    cached = _inference_fast._cached_plan
+
+    def racing(d, layers, feature_shape):
+        entry = cached(d, layers, feature_shape)
+        def change():
+            monkeypatch.setattr(_inference_fast, "_cached_plan", cached)
+            model.pop()
+            model.add(L.Dense(2))
+        return entry[:3] + ((_MutatingPlan(entry[3][0], change), entry[3][1]),)
+
+    monkeypatch.setattr(_inference_fast, "_cached_plan", racing)
+    del model.__dict__["_fast_memo"]
+    assert model(x).shape == (3, 4)  # the call that raced: the layers it checked
+    out = model(x)
+    assert out.shape == (3, 2)
+    _same(out, _eager(model, x))
+
+
+def test_other_model_state_leaves_the_memo(monkeypatch):
+    model, x = _e1(), _x()
+    model(x)
+    model(x)
+    copy = __import__("copy").copy(model)  # shares the memo, not the dict
+    copy.input_spec = keras.layers.InputSpec(shape=(None, 21))
+    with pytest.raises(ValueError):
+        copy(x)
+    monkeypatch.setattr(_inference_fast, "_ENABLED", False)
+    model(x)
+    assert model._call_path == "layers"
+    monkeypatch.setattr(_inference_fast, "_ENABLED", True)
+    model.built = False
+    _same(model(x), _eager(model, x))
+    assert model._call_path == "layers" and model.built
+    model(x)
+
+    class Doubled(keras.Sequential):
+        def call(self, inputs, training=None):
+            return super().call(inputs, training=training) * 2.0
+
+    model.__class__ = Doubled
+    _same(model(x), np.asarray(_eager(keras.Sequential(model.layers), x)) * 2.0)
+    assert model._call_path == "layers"
+
+
+@pytest.mark.parametrize("where", ["model", "dropout"])
+def test_activity_regularizers_outside_the_dense_layers_are_added(where):
+    L2 = keras.regularizers.L2(0.1)
+    model = keras.Sequential([keras.Input((20,)), L.Dense(8, activation="relu"), L.Dropout(0.1), L.Dense(3)])
+    x = _x()
+    model(x)
+    model(x)
+    if where == "model":
+        model.activity_regularizer = L2
+    else:
+        model.layers[1].activity_regularizer = L2
+    _same(model(x), _eager(model, x))
+    assert model._call_path == "layers" and len(model.losses) == 1
+
+
+def test_a_dense_layer_made_nonlinear_after_its_creation():
+    model, x = keras.Sequential([keras.Input((20,)), L.Dense(8), L.Dense(3)]), _x()
+    model.layers[0].activation = keras.activations.relu
+    out = model(x)
+    assert model._call_path == "plan"
+    want = _eager(model, x)
+    _same(out, want)
+    np.testing.assert_array_equal(np.asarray(keras.ops.relu(model.layers[0](x))), np.asarray(model.layers[0](x)))

@@ -45,20 +45,23 @@ def _load():
 
 
 def _layers(model, kinds):
-    """The model's layers as a chain, or None."""
+    """(key, source, chain): the model's layers as a chain (None for a Functional graph that is not one), derived
+    from model.__dict__[key], the object `source` (a Sequential's layer list is the chain itself; a Functional
+    chain follows its graph's call plan); or None."""
     Sequential, Functional = kinds[0], kinds[1]
     cls = type(model)
+    d = model.__dict__
     if cls.call is Sequential.call:
-        return model.__dict__["_call_layers"]
+        layers = d["_call_layers"]
+        return "_call_layers", layers, layers
     if cls.call is not Functional.call:
         return None
-    d = model.__dict__
     if isinstance(d["_inputs_struct"], (list, dict)) or isinstance(d["_outputs_struct"], (list, dict)):
         return None  # its call packs the output as [y] or {name: y}, and checks the input structure
     cached = d.get("_fast_chain")  # (the graph's call plan, its chain): the walk costs 1.7 us per call
     if cached is None or cached[0] is not d["_plan"]:
         cached = d["_fast_chain"] = (d["_plan"], _spec.functional_chain(model))
-    return cached[1]
+    return "_plan", cached[0], cached[1]
 
 
 def _split(d, layers, kinds):
@@ -81,6 +84,8 @@ def _stages(layers, feature_shape, kinds):
     stages, shape, width = [], tuple(feature_shape), None
     for layer in layers:
         cls = type(layer)
+        if cls is not Dense and layer.activity_regularizer is not None:  # its penalty: the layers add it
+            return None
         if cls is InputLayer or cls is Dropout:  # Dropout: the identity at inference
             continue
         if cls is Flatten or cls is Reshape:
@@ -107,40 +112,46 @@ def _stages(layers, feature_shape, kinds):
     return stages, width
 
 
-# What a Dense stage is built from, read from each Dense layer's __dict__ (a Variable's Tensor never changes:
-# assign() writes into it, and the stage sees the new values). An activity regularizer or a dtype other than
-# float32 makes _stages refuse the layer.
+# What a stage is built from, read from each chain layer's __dict__ (a Variable's Tensor never changes: assign()
+# writes into it, and the stage sees the new values). An activity regularizer, or a Dense dtype other than
+# float32, makes _stages refuse the layer.
 _DENSE_STATE = ("activation", "kernel", "bias", "activity_regularizer", "_dtype")
+_OTHER_STATE = ("activity_regularizer",)
 
 
-def _dense_state(layers, kinds):
-    """[(layer.__dict__, its objects under _DENSE_STATE)] for the Dense layers."""
+def _chain_state(layers, kinds):
+    """[(layer.__dict__, keys, the objects under those keys)] for the chain's layers."""
     Dense = kinds[2]
-    return [(ld, [ld.get(k) for k in _DENSE_STATE]) for ld in (l.__dict__ for l in layers if type(l) is Dense)]
+    out = []
+    for layer in layers:
+        ld, keys = layer.__dict__, _DENSE_STATE if type(layer) is Dense else _OTHER_STATE
+        out.append((ld, keys, [ld.get(k) for k in keys]))
+    return out
 
 
 def _cached_plan(d, layers, feature_shape):
-    """`(ForwardPlan, width)` for these layers and feature shape, or None; reused while the layers, the
-    feature shape and every Dense layer's objects under _DENSE_STATE are unchanged."""
+    """The cache entry (feature shape, layers, _chain_state, (ForwardPlan, width) or None) for these layers and
+    feature shape; reused while the layers, the feature shape and every object of the chain state are unchanged."""
     cache = d.get("_fast_call_cache")
     # The layer list is compared by identity: a Sequential replaces its list when it changes, and a Functional
     # model's chain never changes (both are kept alive by the cache, so an id cannot be reused).
     if cache is not None and cache[1] is layers and cache[0] == feature_shape:
-        if all(ld.get(k) is v for ld, values in cache[2] for k, v in zip(_DENSE_STATE, values)):
-            return cache[3]
+        if all(ld.get(k) is v for ld, keys, values in cache[2] for k, v in zip(keys, values)):
+            return cache
     found = _stages(layers, feature_shape, _KINDS)
-    state = _dense_state(layers, _KINDS)
-    on_cpu = all(v.device == "cpu" for _, (_, kernel, bias, *_) in state for v in (kernel, bias) if v is not None)
+    on_cpu = all(v.device == "cpu" for layer in layers if type(layer) is _KINDS[2]
+                 for v in (layer.kernel, layer.bias) if v is not None)
     plan = None if found is None or not on_cpu else (_core.ForwardPlan(found[0]), found[1])
-    d["_fast_call_cache"] = (feature_shape, layers, state, plan)
-    return plan
+    cache = d["_fast_call_cache"] = (feature_shape, layers, _chain_state(layers, _KINDS), plan)
+    return cache
 
 
 def call(model, args, kwargs):
     """The output of `model(*args, **kwargs)` through `_core.plan_forward`, or None (see the module)."""
     d = model.__dict__
     memo = d.get("_fast_memo")  # the last plan call's: see _memo
-    if memo is not None and memo[4] and not kwargs and len(args) == 1 and not _CTX.depth:
+    if (memo is not None and memo[4] and not kwargs and len(args) == 1 and not _CTX.depth and _ENABLED
+            and memo[2][0] is d and type(model) is memo[5]):  # (a shallow copy shares the memo, not the dict)
         out = memo[0].call_guarded(args[0], memo[1], memo[2])
         if out is not None:
             ctx = _CTX
@@ -163,9 +174,10 @@ def call(model, args, kwargs):
         return None
     if _KINDS is None:
         _load()
-    layers = _layers(model, _KINDS)
-    if layers is None:
+    found = _layers(model, _KINDS)
+    if found is None or found[2] is None:  # (a Functional graph that is not a chain)
         return None
+    layers = found[2]
     shape = x.shape
     spec = d["_input_spec"]
     if spec is not None and shape != d.get("_spec_ok_shape"):
@@ -175,11 +187,12 @@ def call(model, args, kwargs):
             return None
         d["_spec_ok_shape"] = shape
     split = _split(d, layers, _KINDS)
-    if split is None:
+    if split is None or d["activity_regularizer"] is not None:  # the model's own penalty: the layers add it
         return None
+    checked = (found[0], found[1], spec)  # what the memo's guards hold to: the objects checked here
     if split[0]:
-        return _call_mixed(model, d, split[0], split[1], x, kwargs)
-    out = _run_plan(model, d, layers, x, True)
+        return _call_mixed(model, d, split[0], split[1], x, kwargs, checked)
+    out = _run_plan(model, d, layers, x, checked, True)
     if out is None:
         return None
     _CTX.call_id += 1  # what a top-level Layer.__call__ records, for `model.losses`
@@ -188,44 +201,43 @@ def call(model, args, kwargs):
     return out
 
 
-def _memo(model, d, layers, plan, shape, whole):
+def _memo(model, d, checked, state, plan, shape, layers, whole):
     """Remembers a plan call on 2-D x of this shape: `ForwardPlan.call_guarded` then runs the plan in C++ while
-    every object the checks read is still the one they read (the model's layer list and input spec, the Dense
-    layers' _DENSE_STATE), with no Python checks (5 us a call). `whole`: the plan is the model's whole chain (the
-    head of `call` takes the memo before any other check), not the tail of a mixed call."""
-    key = "_call_layers" if type(model).call is _KINDS[0].call else "_plan"  # a Functional chain follows its _plan
-    guards = [d, "_input_spec", d["_input_spec"], d, key, d[key]]
-    for ld, values in d["_fast_call_cache"][2]:
-        for k, v in zip(_DENSE_STATE, values):
+    every object the checks read is still the one they read, with no Python checks (5 us a call): the model is
+    built, has no activity regularizer, its layer list (or graph) and input spec are `checked`'s, and the chain
+    `state` the plan was built from holds. `whole`: the plan is the model's whole chain (the head of `call` takes
+    the memo before any other check), not the tail of a mixed call."""
+    key, source, spec = checked
+    guards = [d, "_input_spec", spec, d, key, source, d, "built", True, d, "activity_regularizer", None]
+    for ld, keys, values in state:
+        for k, v in zip(keys, values):
             guards += (ld, k, v)
-    d["_fast_memo"] = (plan, shape, tuple(guards), layers, whole)
+    d["_fast_memo"] = (plan, shape, tuple(guards), layers, whole, type(model))
 
 
-def _run_plan(model, d, layers, x, whole):
+def _run_plan(model, d, layers, x, checked, whole):
     """plan(x) for these plan layers, or None (no plan for them, or x on another device than the weights)."""
     memo = d.get("_fast_memo")
-    if memo is not None and memo[3] is layers:
+    if memo is not None and memo[3] is layers and memo[2][0] is d:
         out = memo[0].call_guarded(x, memo[1], memo[2])
         if out is not None:
             return out
     shape = x.shape
-    found = _cached_plan(d, layers, shape[1:])
-    if found is None:
+    entry = _cached_plan(d, layers, shape[1:])
+    if entry[3] is None:
         return None
-    plan, width = found
+    plan, width = entry[3]
     if x.ndim != 2:
         return plan(_core.reshape(_core.convert_to_tensor(x), [shape[0], width]))
     out = plan(x)  # logits attached
     if out is not None:
-        _memo(model, d, layers, plan, shape, whole)
+        _memo(model, d, checked, entry[2], plan, shape, layers, whole)
     return out
 
 
-def _call_mixed(model, d, head, tail, x, kwargs):
+def _call_mixed(model, d, head, tail, x, kwargs, checked):
     """What Layer.__call__ does for the model at the top level, with the tail's Dense layers as one plan: the
     head's layers are called one by one, in inference mode, inside the model's call context."""
-    if d["activity_regularizer"] is not None:
-        return None
     ndims = d.get("_input_ndims")  # a Functional model adds or drops a trailing axis of size 1 first: its call does
     if ndims is not None and x.ndim != ndims[0]:
         return None
@@ -244,7 +256,7 @@ def _call_mixed(model, d, head, tail, x, kwargs):
             x = layer(x)
         out = None
         if type(x) is _core.Tensor and x.dtype == "float32" and x.ndim >= 2:
-            out = _run_plan(model, d, tail, x, False)
+            out = _run_plan(model, d, tail, x, checked, False)
         if out is None:
             for layer in tail:
                 x = layer(x)

@@ -33,7 +33,6 @@ class Dense(Layer):
             raise ValueError("Quantized Dense layers (`quantization_config`) are not supported by ckeras yet.")
         self.units = units
         self.activation = activations.get(activation)
-        self._linear = self.activation is activations.linear
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -64,7 +63,7 @@ class Dense(Layer):
         x = ops.matmul(inputs, self.kernel)
         if self.bias is not None:
             x = ops.add(x, self.bias)
-        return x if self._linear else self.activation(x)
+        return x if self.activation is activations.linear else self.activation(x)  # (read here: it may be set later)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
