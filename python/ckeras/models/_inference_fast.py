@@ -84,7 +84,7 @@ def _stages(layers, feature_shape, kinds):
     stages, shape, width = [], tuple(feature_shape), None
     for layer in layers:
         cls = type(layer)
-        if cls is not Dense and layer.activity_regularizer is not None:  # its penalty: the layers add it
+        if layer.activity_regularizer is not None:  # its penalty: the layers add it
             return None
         if cls is InputLayer or cls is Dropout:  # Dropout: the identity at inference
             continue
@@ -94,8 +94,7 @@ def _stages(layers, feature_shape, kinds):
                 return None
         elif cls is Dense:
             act = _ACT.get(layer.activation)
-            if (act is None or len(shape) != 1 or layer.activity_regularizer is not None
-                    or layer.compute_dtype != "float32"):
+            if act is None or len(shape) != 1 or layer.compute_dtype != "float32":
                 return None
             kernel, bias = layer.kernel, layer.bias
             if kernel.dtype != "float32" or kernel.shape[0] != shape[0]:
@@ -154,11 +153,7 @@ def call(model, args, kwargs):
             and memo[2][0] is d and type(model) is memo[5]):  # (a shallow copy shares the memo, not the dict)
         out = memo[0].call_guarded(args[0], memo[1], memo[2])
         if out is not None:
-            ctx = _CTX
-            ctx.call_id += 1  # what a top-level Layer.__call__ records, for `model.losses`
-            d["_last_call"] = ctx.call_id
-            d["_call_path"] = "plan"
-            return out
+            return _plan_call_done(d, out)
     if not _ENABLED or len(args) != 1 or _CTX.depth or _core.grad_enabled():  # a GradientTape records: layers
         return None
     if kwargs and (kwargs.keys() != {"training"} or kwargs["training"] not in (None, False)):
@@ -193,10 +188,14 @@ def call(model, args, kwargs):
     if split[0]:
         return _call_mixed(model, d, split[0], split[1], x, kwargs, checked)
     out = _run_plan(model, d, layers, x, checked, True)
-    if out is None:
-        return None
-    _CTX.call_id += 1  # what a top-level Layer.__call__ records, for `model.losses`
-    d["_last_call"] = _CTX.call_id
+    return None if out is None else _plan_call_done(d, out)
+
+
+def _plan_call_done(d, out):
+    """Records a top-level plan call as Layer.__call__ would (its call id, for `model.losses`); returns out."""
+    ctx = _CTX
+    ctx.call_id += 1
+    d["_last_call"] = ctx.call_id
     d["_call_path"] = "plan"
     return out
 
