@@ -238,10 +238,10 @@ constexpr double kMinFmaPerThread = 1 << 17;
 // Packing one element costs about this many micro-kernel multiply-adds (used to pick the thread grid):
 // a copy of contiguous runs, or a transpose.
 constexpr double kPackCopyCost = 4, kPackTransposeCost = 8;
-// B (!trans_b) is read in place rather than packed when the rows of one KC block span at most this many
-// bytes (so they sit in L2 without set conflicts and in the L1 TLB) and a thread has at most this many
-// A micro-panels to run against it. Measured: in place wins for a (784, 128) weight, loses for 4 KiB strides.
-constexpr int64_t kInPlaceMaxSpan = 256 << 10;
+// B (!trans_b) is read in place rather than packed when the rows of one KC block span at most
+// gemm_b_in_place_max_span() bytes (L1 or, on Zen 1, 256 KiB: in L2 without set conflicts and in the L1 TLB)
+// and a thread has at most this many A micro-panels to run against it. Measured on Zen 1: in place wins for a
+// (784, 128) weight, loses for 4 KiB strides.
 constexpr int64_t kInPlaceMaxPanels = 96;
 // op(A) is read in place (A not transposed, a micro-kernel for it given) for at most this many columns: packing
 // A then costs more than it saves, since each packed element would serve only N / NR micro-kernel calls.
@@ -269,7 +269,7 @@ void gemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, con
     if (!omp_in_parallel())
         threads = int(std::clamp<double>(std::floor(fma / kMinFmaPerThread), 1, omp_get_max_threads()));
 #endif
-    const bool b_span_ok = !tb && balanced_block(K, bk.kc, 1) * ldb * int64_t(sizeof(T)) <= kInPlaceMaxSpan;
+    const bool b_span_ok = !tb && balanced_block(K, bk.kc, 1) * ldb * int64_t(sizeof(T)) <= gemm_b_in_place_max_span();
     auto in_place = [&](int64_t rows) { return b_span_ok && (rows + MR - 1) / MR <= kInPlaceMaxPanels; };
     // Thread grid tm x tn: rows split evenly (the micro-kernel takes any row count), columns in NR-wide
     // panels. Pick the grid minimising one thread's multiply-adds (columns padded to NR) plus its packing.

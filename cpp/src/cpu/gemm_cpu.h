@@ -19,6 +19,18 @@ void gemm_reference_cpu(DType dtype, bool trans_a, bool trans_b, int64_t M, int6
 // "avx512" (ValueError when this CPU lacks it), or nullptr / "" to go back to detection plus the
 // CKERAS_CPU_SIMD environment variable.
 void set_gemm_simd_override(const char* level);
+// The GEMM reads a row-major B (a Dense weight) in place instead of packing it when the rows of one KC block
+// span at most this many bytes (and a thread has few enough rows of A to run against it: gemm_cpu.cpp). In
+// place, a 16-column panel of B is kc rows ldb floats apart: for ldb = 128 they fall in 1/8 of L1's sets, so
+// once the block outgrows L1 each 6-row tile of A streams the panel from L2 again. That hides behind the FMAs
+// only where 256-bit FMAs run at half rate (Zen 1), and there in place measured as fast as packing or faster
+// (packing costs every thread a copy of B). On Zen 3 packing measured 20-27% faster (256x784 @ 784x128: 395
+// -> 306 us, 1024x784 @ 784x128: 2035 -> 1520 us, 2 threads, interleaved), so elsewhere B is read in place
+// only while the block fits in L1 (K = 32: a weight gradient's dY).
+constexpr int64_t kGemmBInPlaceL1Span = 32 << 10, kGemmBInPlaceMaxSpan = 256 << 10;
+int64_t gemm_b_in_place_max_span();
+// For tests: -1 the CPU decides (above), 0 B is always packed, 1 read in place up to kGemmBInPlaceMaxSpan.
+void set_gemm_b_in_place_override(int mode);
 // CPUID says AVX2 and FMA are both present (and the OS saves YMM state).
 bool cpu_has_avx2_fma();
 // CPUID says AVX-512 F, DQ, BW and VL are present (and the OS saves ZMM state), besides AVX2+FMA.
