@@ -22,6 +22,7 @@ IMPORT_STATEMENTS = {  # what a user writes; tf.keras is loaded lazily, so TF's 
     "tf": "import tensorflow as tf; tf.keras.layers",
 }
 PACKAGE_DIRS = {"ckeras": ("ckeras",), "torch": ("torch",), "tf": ("tensorflow", "keras")}
+PREDICT_CALLS = 9  # timed `predict` calls per model (see phase_bench)
 
 
 def make_data(n, seed):
@@ -54,9 +55,6 @@ def rss_now_mb():
 
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # ru_maxrss is KiB on Linux
-
-
-PREDICT_CALLS = 9
 
 
 def median_call_us(fn, calls, warmup):
