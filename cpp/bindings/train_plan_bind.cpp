@@ -34,7 +34,7 @@ Tensor borrowed_rows(py::handle obj) {
     return Tensor::from_blob(const_cast<void*>(arr.data()), {rows, width}, {width, 1}, DType::Float32, nullptr);
 }
 
-// (x: the borrowed rows of x_obj when the caller has them already.)
+// (x: x_obj as a Tensor when the caller has it already.)
 py::object forward_call(const std::vector<PlanStage>& stages, py::handle x_obj, Tensor x = Tensor()) {
     if (!x.defined()) x = borrowed_rows(x_obj);
     if (!x.defined()) x = to_tensor(x_obj);
@@ -49,23 +49,23 @@ py::object forward_call(const std::vector<PlanStage>& stages, py::handle x_obj, 
     return result;
 }
 
-// True when x is what a guarded call was checked for: a 2-D float32 cpu Tensor (not a subclass), or an ndarray
-// borrowed_rows takes, of exactly `shape` (a tuple of ints).
-bool same_input(py::handle x, const Tensor& borrowed, py::handle shape) {
+// x as a guarded call runs it, when x is what the call was checked for: an ndarray borrowed_rows takes (`borrowed`),
+// or a 2-D float32 cpu Tensor (not a subclass), of exactly `shape` (a tuple of ints); else undefined.
+Tensor same_input(py::handle x, const Tensor& borrowed, py::handle shape) {
     PyObject* s = shape.ptr();
-    if (!PyTuple_Check(s) || PyTuple_GET_SIZE(s) != 2) return false;
+    if (!PyTuple_Check(s) || PyTuple_GET_SIZE(s) != 2) return Tensor();
     Tensor t = borrowed;
     if (!t.defined()) {
-        if (Py_TYPE(x.ptr()) != reinterpret_cast<PyTypeObject*>(py::type::of<Tensor>().ptr())) return false;
+        if (Py_TYPE(x.ptr()) != reinterpret_cast<PyTypeObject*>(py::type::of<Tensor>().ptr())) return Tensor();
         t = x.cast<const Tensor&>();
-        if (t.dtype() != DType::Float32 || t.dim() != 2 || t.device().type != DeviceType::CPU) return false;
+        if (t.dtype() != DType::Float32 || t.dim() != 2 || t.device().type != DeviceType::CPU) return Tensor();
     }
     for (int i = 0; i < 2; ++i) {
         const long long want = PyLong_AsLongLong(PyTuple_GET_ITEM(s, i));
         if (want == -1 && PyErr_Occurred()) throw py::error_already_set();
-        if (t.size(i) != want) return false;
+        if (t.size(i) != want) return Tensor();
     }
-    return true;
+    return t;
 }
 
 // The plan on x when nothing it was built from has changed, else None (model(x)'s checked path then runs):
@@ -85,9 +85,8 @@ py::object guarded_call(const ForwardPlan& p, py::handle x, py::handle shape, py
         if (now == nullptr && PyErr_Occurred()) throw py::error_already_set();
         if (now != PyTuple_GET_ITEM(g, i + 2)) return py::none();
     }
-    const Tensor borrowed = borrowed_rows(x);
-    if (!same_input(x, borrowed, shape)) return py::none();
-    return forward_call(p.stages, x, borrowed);
+    const Tensor t = same_input(x, borrowed_rows(x), shape);
+    return t.defined() ? forward_call(p.stages, x, t) : py::none();
 }
 
 }  // namespace

@@ -21,6 +21,12 @@ struct BInPlace {
     ~BInPlace() { set_gemm_b_in_place_override(-1); }
 };
 
+// Forces one SIMD path for the guard's lifetime (also when an assertion returns early).
+struct SimdPath {
+    explicit SimdPath(const char* level) { set_gemm_simd_override(level); }
+    ~SimdPath() { set_gemm_simd_override(nullptr); }
+};
+
 struct Shape {
     bool ta;
     int64_t M, N, K;
@@ -43,7 +49,7 @@ TEST(GemmBInPlace, PackedAndInPlaceGiveTheSameBits) {
                             {true, 131, 45, 200, 1.f, 1.f},   {false, 7, 16, 3, 2.f, 0.f}};
     for (const char* level : {"generic", "avx2"}) {
         if (std::strcmp(level, "avx2") == 0 && !cpu_has_avx2_fma()) continue;
-        set_gemm_simd_override(level);
+        SimdPath path(level);
         for (const Shape& s : shapes) {
             SCOPED_TRACE(testing::Message() << level << " ta=" << s.ta << " M=" << s.M << " N=" << s.N << " K=" << s.K);
             const int64_t lda = (s.ta ? s.M : s.K) + 3, ldb = s.N + 5, ldc = s.N + 2;
@@ -70,7 +76,6 @@ TEST(GemmBInPlace, PackedAndInPlaceGiveTheSameBits) {
                 ASSERT_NEAR(packed[i], ref[i], 2e-5f * float(s.K) * (1.f + std::fabs(ref[i]))) << "at " << i;
         }
     }
-    set_gemm_simd_override(nullptr);
 }
 
 TEST(GemmBInPlace, OverrideDecidesAndBadModesAreRefused) {
