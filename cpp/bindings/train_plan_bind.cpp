@@ -1,10 +1,14 @@
 // Bindings for TrainPlan (ckeras/train_plan.h): the plan description structs and the plan itself. The trainer
 // (python/ckeras/trainers/train_plan.py) builds it from a model; the GIL is released while steps run, and
-// run_epoch polls for Ctrl-C between batches (KeyboardInterrupt).
+// run_epoch and ForwardPlan.predict_guarded poll for Ctrl-C between batches (KeyboardInterrupt).
 #include "bind_common.h"
 
 #include "ckeras/autograd.h"
+#include <algorithm>
+#include <cstring>
+
 #include "ckeras/device.h"
+#include "ckeras/interrupt.h"
 #include "ckeras/train_plan.h"
 
 namespace ckeras::bind {
@@ -72,21 +76,59 @@ Tensor same_input(py::handle x, const Tensor& borrowed, py::handle shape) {
 // no gradient recording, x as `same_input` says, and every guard holding. `guards` is a flat tuple (dict, key,
 // value, dict, key, value, ...): each dict[key] must still be that very value (a layer list, an activation,
 // a kernel Variable...). About 0.1 us in C against about 5 us for the same checks in Python.
-py::object guarded_call(const ForwardPlan& p, py::handle x, py::handle shape, py::handle guards) {
-    if (grad_enabled()) return py::none();
+bool guards_hold(py::handle guards) {
     PyObject* g = guards.ptr();
-    if (!PyTuple_Check(g)) throw py::type_error("ForwardPlan.call_guarded: guards must be a tuple");
+    if (!PyTuple_Check(g)) throw py::type_error("ForwardPlan: guards must be a tuple");
     const Py_ssize_t n = PyTuple_GET_SIZE(g);
-    if (n % 3 != 0) throw py::value_error("ForwardPlan.call_guarded: guards must be (dict, key, value) triples");
+    if (n % 3 != 0) throw py::value_error("ForwardPlan: guards must be (dict, key, value) triples");
     for (Py_ssize_t i = 0; i < n; i += 3) {
         PyObject* d = PyTuple_GET_ITEM(g, i);
-        if (!PyDict_Check(d)) throw py::type_error("ForwardPlan.call_guarded: a guard's first item must be a dict");
+        if (!PyDict_Check(d)) throw py::type_error("ForwardPlan: a guard's first item must be a dict");
         PyObject* now = PyDict_GetItemWithError(d, PyTuple_GET_ITEM(g, i + 1));  // borrowed
         if (now == nullptr && PyErr_Occurred()) throw py::error_already_set();
-        if (now != PyTuple_GET_ITEM(g, i + 2)) return py::none();
+        if (now != PyTuple_GET_ITEM(g, i + 2)) return false;
     }
+    return true;
+}
+
+py::object guarded_call(const ForwardPlan& p, py::handle x, py::handle shape, py::handle guards) {
+    if (grad_enabled() || !guards_hold(guards)) return py::none();
     const Tensor t = same_input(x, borrowed_rows(x), shape);
     return t.defined() ? forward_call(p.stages, x, t) : py::none();
+}
+
+// `predict`'s loop over a whole-chain plan (python/ckeras/trainers/loops.py), when the guards hold: x (an ndarray
+// borrowed_rows takes, `width` columns) in batches of batch_size rows, each through plan_forward as the model's
+// call on that batch runs it, so the rows get the bits of the batch-by-batch loop; the outputs go straight into
+// one new (rows, units) ndarray. Without the GIL; Ctrl-C is polled between batches. None when x or a guard
+// does not qualify (the caller's loop then runs).
+py::object predict_guarded(const ForwardPlan& p, py::handle x, int64_t width, int64_t batch_size,
+                           py::handle guards) {
+    if (grad_enabled() || batch_size < 1 || !guards_hold(guards)) return py::none();
+    const Tensor t = borrowed_rows(x);
+    if (!t.defined() || t.size(1) != width) return py::none();
+    const PlanStage* last = nullptr;
+    for (const PlanStage& s : p.stages)
+        if (s.kind == PlanStage::Kind::Dense) last = &s;
+    if (last == nullptr || !last->kernel.defined() || last->kernel.dim() != 2) return py::none();
+    const int64_t n = t.size(0), units = last->kernel.size(1);
+    py::array_t<float> out({n, units});
+    float* dst = out.mutable_data();
+    const float* src = t.data<float>();
+    {
+        py::gil_scoped_release nogil;
+        for (int64_t r0 = 0; r0 < n; r0 += batch_size) {
+            const int64_t rows = std::min(batch_size, n - r0);
+            const Tensor xb = Tensor::from_blob(const_cast<float*>(src + r0 * width), {rows, width}, {width, 1},
+                                                DType::Float32, nullptr);
+            const Tensor yb = plan_forward(p.stages, xb, nullptr);
+            CKERAS_CHECK(yb.is_contiguous() && yb.size(0) == rows && yb.size(1) == units,
+                         "ForwardPlan.predict_guarded: unexpected output shape ", yb.shape());
+            std::memcpy(dst + r0 * units, yb.data<float>(), sizeof(float) * size_t(rows * units));
+            if (r0 + batch_size < n) poll_interrupt();
+        }
+    }
+    return std::move(out);
 }
 
 }  // namespace
@@ -155,7 +197,9 @@ void bind_train_plan(py::module_& m) {
     py::class_<ForwardPlan>(m, "ForwardPlan")
         .def(py::init([](std::vector<PlanStage> stages) { return ForwardPlan{std::move(stages)}; }), py::arg("stages"))
         .def("__call__", [](const ForwardPlan& p, py::handle x) { return forward_call(p.stages, x); }, py::arg("x"))
-        .def("call_guarded", &guarded_call, py::arg("x"), py::arg("shape"), py::arg("guards"));
+        .def("call_guarded", &guarded_call, py::arg("x"), py::arg("shape"), py::arg("guards"))
+        .def("predict_guarded", &predict_guarded, py::arg("x"), py::arg("width"), py::arg("batch_size"),
+             py::arg("guards"));
 
     py::class_<TrainPlan>(m, "TrainPlan")
         .def(py::init<std::vector<PlanStage>, PlanLossSpec, std::vector<PlanMetricSpec>, PlanOptimizer, int64_t>(),

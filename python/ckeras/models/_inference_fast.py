@@ -9,7 +9,8 @@ the general way, as the model's own call would, and runs the Dense tail as a pla
 model does not expect) returns None and the general `Layer.__call__` runs, with its checks and messages.
 A plan call on a 2-D input is remembered (`_memo`): the next call with the same input shape runs the plan from C++
 (`ForwardPlan.call_guarded`) while every object the checks read is unchanged, skipping about 5 us of Python checks.
-Set CKERAS_FAST_CALL=0 to always take the general path. `model._call_path` says which path the last top-level
+`predict` on several batches uses the same memo (`predict_batches`). Set CKERAS_FAST_CALL=0 to always take the
+general path. `model._call_path` says which path the last top-level
 call took ("plan", "mixed" or "layers").
 """
 import os
@@ -188,6 +189,19 @@ def call(model, args, kwargs):
     if split[0]:
         return _call_mixed(model, d, split[0], split[1], x, kwargs, checked)
     out = _run_plan(model, d, layers, x, checked, True)
+    return None if out is None else _plan_call_done(d, out)
+
+
+def predict_batches(model, x, batch_size):
+    """`predict`'s outputs on x (a float32 ndarray) in batches of batch_size, every batch through the plan that
+    the model's last call ran for its whole chain (`ForwardPlan.predict_guarded`: one C++ call for all the
+    batches, the guards of `_memo` holding); None when there is no such plan or x does not fit it."""
+    d = model.__dict__
+    memo = d.get("_fast_memo")
+    if (memo is None or not memo[4] or not _ENABLED or _CTX.depth or memo[2][0] is not d
+            or type(model) is not memo[5]):
+        return None
+    out = memo[0].predict_guarded(x, memo[1][1], batch_size, memo[2])
     return None if out is None else _plan_call_done(d, out)
 
 

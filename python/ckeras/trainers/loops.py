@@ -187,6 +187,25 @@ def _lone_batch(x, batch_size, verbose, steps, callbacks):
     return (convert_leaf(x, "x"),)
 
 
+def _plan_batches(model, x, batch_size, verbose, steps, callbacks):
+    """All of `predict` in one C++ call, or None: when nothing runs between batches (no `steps`, callbacks or
+    progress bar), x is a 2-D float32 ndarray, each batch's `predict_function` would only call the model, and the
+    model's last call ran its whole Dense chain as a plan (models/_inference_fast.py). The Python loop costs
+    about 0.1 ms a batch, 8-9% of a 1024-row batch of the article's first two models."""
+    if (verbose != 0 or callbacks or steps is not None or type(x) is not np.ndarray or x.dtype != np.float32
+            or x.ndim != 2 or not x.shape[0]):
+        return None
+    from ckeras.models import _inference_fast
+    from ckeras.models.model import Model
+    from ckeras.trainers.trainer import Trainer
+    cls = type(model)
+    if (cls.predict_step is not Trainer.predict_step or cls.__call__ is not Model.__call__
+            or not getattr(model.make_predict_function(), "_ckeras_default", False)):
+        return None
+    model.stop_predicting = False
+    return _inference_fast.predict_batches(model, x, batch_size)
+
+
 def _stack(structure, collected):
     """The outputs of every batch, `collected` per leaf, concatenated into `structure`."""
     return _nest.pack_sequence_as(structure, [np.concatenate(bucket, axis=0) for bucket in collected])
@@ -202,6 +221,9 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
         if type(outputs) is _Tensor and outputs.ndim:
             return np.asarray(outputs).copy()  # as np.concatenate of one batch: an owned C-order copy
         return _stack(outputs, [[np.asarray(t)] for t in _nest.flatten(outputs)])
+    out = _plan_batches(model, x, batch_size or 32, verbose, steps, callbacks)
+    if out is not None:
+        return out
     iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False,
                              steps_per_execution=model.steps_per_execution)
     if not isinstance(callbacks, CallbackList):

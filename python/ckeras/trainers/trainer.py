@@ -253,6 +253,7 @@ class Trainer:
     def make_predict_function(self, force=False):
         if self.predict_function is None or force:
             self.predict_function = lambda data: self.predict_step(data)
+            self.predict_function._ckeras_default = True  # predict may then run its batches in C++ (loops.py)
         return self.predict_function
 
     # ---- the public loops ----
