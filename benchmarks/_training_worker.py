@@ -1,7 +1,10 @@
 """One framework in its own interpreter: one phase of `bench_training.py` (import time, peak memory of a
 one-epoch run, training/predict/latency figures, or ckeras's cProfile), printed as one `RESULT {json}` line.
 
-    python _training_worker.py --framework {ckeras,torch,tf} --phase {import,memory,bench,profile} ...
+    python _training_worker.py --framework {ckeras,torch,tf} --phase {import,memory,bench,predict,profile} ...
+
+The predict phase times one `predict` call per `go` line read from stdin and answers each with a `TIME`
+line, so that `_paired_predict.py` can interleave the frameworks' calls.
 
 NumPy and the framework are imported only inside the phases, so that the import phase times a cold import.
 The data are made here from the seed (never passed through a pipe), the same for every framework.
@@ -22,7 +25,7 @@ IMPORT_STATEMENTS = {  # what a user writes; tf.keras is loaded lazily, so TF's 
     "tf": "import tensorflow as tf; tf.keras.layers",
 }
 PACKAGE_DIRS = {"ckeras": ("ckeras",), "torch": ("torch",), "tf": ("tensorflow", "keras")}
-PREDICT_CALLS = 9  # timed `predict` calls per model (see phase_bench)
+TIME_PREFIX = "TIME "
 
 
 def make_data(n, seed):
@@ -187,8 +190,8 @@ def phase_memory(args):
 
 
 def phase_bench(args):
-    """For each model: a timed epoch per batch size (after a warm-up on a subset), then predict at batch
-    1024 and one-sample latencies on the model trained last."""
+    """For each model: a timed epoch per batch size (after a warm-up on a subset), then the one-sample
+    latencies (`model(x)`, `predict`) on the model trained last."""
     fw = Framework(args.framework, args.threads)
     x_np, y_np = make_data(args.n, args.seed)
     x, y = fw.to_native(x_np, y_np)
@@ -204,16 +207,37 @@ def phase_bench(args):
             key = f"{model_name}.train_b{batch_size}"
             out[f"{key}_samples_per_s"] = args.n / seconds
             out[f"{key}_loss"], out[f"{key}_accuracy"] = loss, accuracy
-        # The median of PREDICT_CALLS calls: one call is 10 batches (20-150 ms), short enough that a burst of
-        # load from the VM's neighbours decided the median of 3 (per-run figures moved by +-30% on Zen 3).
-        x_pred = x_np[:args.n_predict]
-        out[f"{model_name}.predict_b1024_samples_per_s"] = (
-            len(x_pred) / median_call_us(lambda: fw.predict(model, x_pred, 1024), PREDICT_CALLS, 1) * 1e6)
+        # predict at batch 1024 is timed by the predict phase, its calls paired with the other frameworks'.
         x1 = x_np[:1]
         out[f"{model_name}.call_1_us"] = median_call_us(fw.caller(model, x1), args.calls, 20)
         out[f"{model_name}.predict_1_us"] = median_call_us(lambda: fw.predict(model, x1, 1024),
                                                            max(10, args.calls // 5), 5)
     return out
+
+
+def phase_predict(args):
+    """`predict` of 10 batches of 1024 on one model after a warm-up fit: per `go` line on stdin, one call
+    that wakes the threads (untimed) and one timed call, answered by `TIME seconds`; until any other line."""
+    fw = Framework(args.framework, args.threads)
+    n_warm = warmup_size(args.n, 256)
+    x_np, y_np = make_data(max(n_warm, args.n_predict), args.seed)
+    x, y = fw.to_native(x_np, y_np)
+    model = fw.build(args.models)
+    fw.fit(model, x[:n_warm], y[:n_warm], 256)
+    x_pred = x_np[:args.n_predict]
+    fw.predict(model, x_pred, 1024)
+    print("READY", flush=True)
+    times = []
+    for line in sys.stdin:
+        if line.strip() != "go":
+            break
+        fw.predict(model, x_pred, 1024)
+        t0 = time.perf_counter()
+        fw.predict(model, x_pred, 1024)
+        times.append(time.perf_counter() - t0)
+        print(f"{TIME_PREFIX}{times[-1]!r}", flush=True)
+    times.sort()
+    return {f"{args.models}.predict_b1024_samples_per_s": len(x_pred) / times[len(times) // 2]} if times else {}
 
 
 def phase_profile(args):
@@ -236,7 +260,8 @@ def phase_profile(args):
     return {"steps": args.profile_steps, "seconds_under_profile": seconds, "report": text.getvalue()}
 
 
-PHASES = {"import": phase_import, "memory": phase_memory, "bench": phase_bench, "profile": phase_profile}
+PHASES = {"import": phase_import, "memory": phase_memory, "bench": phase_bench, "predict": phase_predict,
+          "profile": phase_profile}
 
 
 def main():

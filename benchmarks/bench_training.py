@@ -5,7 +5,8 @@
         [--torch-python PY] [--tf-python PY] [--wheel PATH] [--json out.json] [--profile]
 
 Every framework runs in its own interpreter (`_training_worker.py`), one subprocess per phase and model, the
-frameworks interleaved and their order rotated from run to run; a figure is the median over the runs. Ratios
+frameworks interleaved and their order rotated from run to run; `predict` at batch 1024 starts every framework's
+worker at once and interleaves their calls (`_paired_predict.py`). A figure is the median over the runs. Ratios
 in the table say how many times better ckeras is (> 1: ckeras ahead), so every ratio comes from one run of
 this script. `--profile` instead runs 200 training steps of ckeras's E1 (batch 32) under cProfile.
 """
@@ -22,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from _paired_predict import ROUNDS, paired_predict
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "_training_worker.py")
 RESULT_PREFIX = "RESULT "
@@ -29,8 +32,8 @@ FRAMEWORKS = ("ckeras", "torch", "tf")
 MODELS = ("E1", "E2", "E3")
 PROBES = {"torch": "import torch", "tf": "import tensorflow"}
 PYTHON_ENV = {"torch": "CKERAS_BENCH_TORCH_PYTHON", "tf": "CKERAS_BENCH_TF_PYTHON"}
-FULL = {"n": 60000, "n_predict": 10240, "calls": 500, "import_runs": 5}
-QUICK = {"n": 1024, "n_predict": 1024, "calls": 20, "import_runs": 1}
+FULL = {"n": 60000, "n_predict": 10240, "calls": 500, "import_runs": 5, "predict_rounds": ROUNDS}
+QUICK = {"n": 1024, "n_predict": 1024, "calls": 20, "import_runs": 1, "predict_rounds": 3}
 
 
 def table_rows():
@@ -81,11 +84,14 @@ def resolve_python(framework, args):
     return python, None
 
 
+def worker_args(args, sizes):
+    return ["--threads", str(args.threads), "--n", str(sizes["n"]), "--n-predict", str(sizes["n_predict"]),
+            "--calls", str(sizes["calls"])]
+
+
 def run_worker(python, framework, phase, args, sizes, extra=()):
     """Runs one phase in a fresh interpreter; returns its result dict (or {"error": ...})."""
-    cmd = [python, WORKER, "--framework", framework, "--phase", phase, "--threads", str(args.threads),
-           "--n", str(sizes["n"]), "--n-predict", str(sizes["n_predict"]), "--calls", str(sizes["calls"]),
-           *extra]
+    cmd = [python, WORKER, "--framework", framework, "--phase", phase, *worker_args(args, sizes), *extra]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=thread_env(args.threads))
     seconds = time.perf_counter() - t0
@@ -133,6 +139,11 @@ def collect(pythons, args, sizes):
         for group in model_groups:
             for fw in order:
                 add(fw, run_worker(pythons[fw], fw, "bench", args, sizes, ("--models", group)))
+        for model in MODELS:
+            results = paired_predict(pythons, order, model, [WORKER, *worker_args(args, sizes)],
+                                     thread_env(args.threads), RESULT_PREFIX, sizes["predict_rounds"])
+            for fw, result in results.items():
+                add(fw, result)
         for fw in order:
             add(fw, run_worker(pythons[fw], fw, "memory", args, sizes))
     if args.wheel and "ckeras" in samples:
