@@ -1,5 +1,6 @@
 """`predict` on several batches of a Dense chain in one C++ call (loops._plan_batches, ForwardPlan.predict_guarded):
-the bytes of the batch-by-batch loop, and that loop whenever anything could differ."""
+through the plan the model's last call remembered, or one built for the call with custom layers traced (as a traced
+predict function runs them); the bytes of the batch-by-batch loop, and that loop whenever anything could differ."""
 import numpy as np
 import pytest
 
@@ -20,8 +21,29 @@ def _functional():
     return models.Model(inp, layers.Dense(3, activation="sigmoid")(layers.Dense(5)(h)))
 
 
+class Custom(layers.Layer):
+    """The article's E3 layer: relu(inputs @ kernel); counts its calls."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.calls = units, 0
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform")
+
+    def call(self, inputs):
+        self.calls += 1
+        return ckeras.nn.relu(ckeras.matmul(inputs, self.kernel))
+
+
+def _mixed():
+    return models.Sequential([layers.Input((6,)), Custom(5), layers.Dense(4, activation="softmax")])
+
+
 def _x(rows, seed=0):
-    return np.random.default_rng(seed).normal(size=(rows, 6)).astype(np.float32)
+    x = np.random.default_rng(seed).normal(size=(rows, 6)).astype(np.float32)
+    x[1, 2], x[2, :], x[3, 4] = np.nan, np.inf, -np.inf
+    return x
 
 
 def _general(model, x, **kwargs):
@@ -31,8 +53,17 @@ def _general(model, x, **kwargs):
         return model.predict(x, **kwargs)
 
 
+def _one_call(model, x, **kwargs):
+    """`predict` that fails if it builds the epoch loop."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("predict took the general loop")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loops, "EpochIterator", refuse)
+        return model.predict(x, **kwargs)
+
+
 def _counting(monkeypatch):
-    """A list that gets one entry per predict the plan ran."""
+    """A list that gets one entry per predict the remembered plan ran."""
     from ckeras.models import _inference_fast
     ran, original = [], _inference_fast.predict_batches
 
@@ -50,105 +81,135 @@ def _assert_same(a, b):
     assert a.tobytes() == b.tobytes()
 
 
-@pytest.mark.parametrize("make", [_sequential, _functional, lambda: _sequential("linear")])
+def _assert_same_error(model, x, **kwargs):
+    with pytest.raises(ValueError) as fast:
+        model.predict(x, **kwargs)
+    with pytest.raises(ValueError) as general:
+        _general(model, x, **kwargs)
+    assert str(fast.value) == str(general.value)
+
+
+def _loop_runs(monkeypatch):
+    """A list that gets one entry each time predict builds its epoch loop."""
+    built, original = [], loops.EpochIterator
+
+    def counted(*args, **kwargs):
+        built.append(1)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(loops, "EpochIterator", counted)
+    return built
+
+
+@pytest.mark.parametrize("make", [_sequential, _functional, lambda: _sequential("linear"), _mixed])
 @pytest.mark.parametrize("rows,batch_size", [(70, 32), (65, 32), (64, 32), (1025, 1024), (9, 2)])
-def test_the_batches_in_one_call_give_the_loops_bytes(make, rows, batch_size, monkeypatch):
+def test_the_batches_in_one_call_give_the_loops_bytes(make, rows, batch_size):
     model = make()
     x = _x(rows)
-    expected = _general(model, x, batch_size=batch_size, verbose=0)
-    ran = _counting(monkeypatch)
-    out = model.predict(x, batch_size=batch_size, verbose=0)  # the loop ran first: the model remembers its plan
-    assert ran == [(rows, expected.shape[1])]
-    _assert_same(out, expected)
-    assert out.flags.owndata and out.flags.writeable and out.flags.c_contiguous
+    first = _one_call(model, x, batch_size=batch_size, verbose=0)  # a fresh model: a plan built for the call
     assert model._call_path == "plan"
-    out[0, 0] = 5.0  # the caller's own array
+    expected = _general(model, x, batch_size=batch_size, verbose=0)
+    _assert_same(first, expected)
+    again = _one_call(model, x, batch_size=batch_size, verbose=0)  # a Dense chain: the plan the loop remembered
+    _assert_same(again, expected)
+    assert again.flags.owndata and again.flags.writeable and again.flags.c_contiguous
+    again[0, 0] = 5.0  # the caller's own array
 
 
-def test_the_default_batch_size_and_new_weights(monkeypatch):
+def test_the_remembered_plan_reads_new_weights(monkeypatch):
     model = _sequential()
     x = _x(100)
-    model.predict(x, verbose=0)
+    model(x[:32])  # remembers its plan
     ran = _counting(monkeypatch)
     _assert_same(model.predict(x, verbose=0), _general(model, x, verbose=0))
     model.layers[0].kernel.assign(np.full((6, 5), 0.25, np.float32))
     model.set_weights([w * 2 for w in model.get_weights()])
     after = model.predict(x, verbose=0)
     _assert_same(after, _general(model, x, verbose=0))
-    assert len(ran) == 2  # weights are read at the call: same plan, new values
+    assert len(ran) == 2  # weights are read at the call: same plan, new values (batch size 32 by default)
     assert not np.array_equal(after, model.predict(_x(100, seed=1), verbose=0))
 
 
-def test_a_changed_layer_takes_the_loop(monkeypatch):
+def test_a_changed_layer_gets_a_new_plan(monkeypatch):
     model = _sequential()
     x = _x(50)
     model.predict(x, batch_size=16, verbose=0)
     ran = _counting(monkeypatch)
     model.layers[1].activation = ckeras.activations.sigmoid
-    out = model.predict(x, batch_size=16, verbose=0)
-    expected = 1 / (1 + np.exp(-(np.maximum(x @ model.layers[0].kernel.numpy() + model.layers[0].bias.numpy(), 0)
-                                 @ model.layers[1].kernel.numpy() + model.layers[1].bias.numpy())))
-    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
-    assert ran == []  # the guard failed: the loop ran, and its plan call is remembered again
-    _assert_same(model.predict(x, batch_size=16, verbose=0), out)
-    assert len(ran) == 1
+    out = _one_call(model, x, batch_size=16, verbose=0)
+    assert ran == []  # the remembered plan's guards failed; a plan built for the call ran
+    finite = np.isfinite(x).all(axis=1)
+    h = np.maximum(x[finite] @ model.layers[0].kernel.numpy() + model.layers[0].bias.numpy(), 0)
+    expected = 1 / (1 + np.exp(-(h @ model.layers[1].kernel.numpy() + model.layers[1].bias.numpy())))
+    np.testing.assert_allclose(out[finite], expected, rtol=1e-5, atol=1e-6)
+    _assert_same(out, _general(model, x, batch_size=16, verbose=0))
 
 
 def test_the_loop_when_anything_listens_or_x_does_not_fit(monkeypatch):
     model = _sequential()
     x = _x(40)
-    model.predict(x, batch_size=8, verbose=0)
-    ran = _counting(monkeypatch)
+    expected = _general(model, x, batch_size=8, verbose=0)
+    loop = _loop_runs(monkeypatch)
     log = []
     hooks = cb.LambdaCallback(on_predict_batch_end=lambda batch, logs: log.append(batch))
-    expected = _general(model, x, batch_size=8, verbose=0)
     _assert_same(model.predict(x, batch_size=8, verbose=0, callbacks=[hooks]), expected)
     assert log == [0, 1, 2, 3, 4]
     _assert_same(model.predict(x, batch_size=8, verbose=0, steps=5), expected)
-    for other in (np.asfortranarray(x), x.astype(np.float64), x[:, :5]):
-        if other.shape[1] == 6:
-            np.testing.assert_allclose(model.predict(other, batch_size=8, verbose=0), expected, rtol=1e-6)
-    with pytest.raises(ValueError) as fast:
-        model.predict(x[:, :5], batch_size=8, verbose=0)
-    with pytest.raises(ValueError) as general:
-        _general(model, x[:, :5], batch_size=8, verbose=0)
-    assert str(fast.value) == str(general.value)
+    _assert_same(model.predict(np.asfortranarray(x), batch_size=8, verbose=0), expected)
+    np.testing.assert_allclose(model.predict(x.astype(np.float64), batch_size=8, verbose=0), expected, rtol=1e-6)
+    assert len(loop) == 4
+    _assert_same_error(model, np.ascontiguousarray(x[:, :5]), batch_size=8, verbose=0)
     with ckeras.GradientTape():
         _assert_same(model.predict(x, batch_size=8, verbose=0), expected)
-    assert ran == []
+    assert len(loop) == 7
 
 
-def test_a_custom_step_function_or_layer_takes_the_loop(monkeypatch):
+def test_custom_steps_and_untraceable_layers_take_the_loop(monkeypatch):
     class Doubled(models.Sequential):
         def predict_step(self, data):
             return ckeras.ops.multiply(super().predict_step(data), 2.0)
 
     x = _x(30)
+    loop = _loop_runs(monkeypatch)
     doubled = Doubled([layers.Input((6,)), layers.Dense(3)])
-    doubled.predict(x, batch_size=8, verbose=0)
-    ran = _counting(monkeypatch)
-    twice = doubled.predict(x, batch_size=8, verbose=0)
-    np.testing.assert_allclose(twice, 2 * doubled(x).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(doubled.predict(x, batch_size=8, verbose=0), 2 * doubled(x).numpy(), rtol=1e-6)
+    assert len(loop) == 1
 
     model = _sequential()
     model.predict(x, batch_size=8, verbose=0)
-    model.predict_function = lambda data: model.predict_step(data) * 0 + 1
+    model.predict_function = lambda data: ckeras.ops.ones_like(model.predict_step(data))
     assert np.all(model.predict(x, batch_size=8, verbose=0) == 1)
+    assert len(loop) == 2
 
     class Scale(layers.Layer):
         def call(self, inputs):
             return inputs * 3.0
 
-    mixed = models.Sequential([layers.Input((6,)), Scale(), layers.Dense(4, activation="softmax")])
-    mixed.predict(x, batch_size=8, verbose=0)
-    _assert_same(mixed.predict(x, batch_size=8, verbose=0), _general(mixed, x, batch_size=8, verbose=0))
-    assert ran == []
+    scaled = models.Sequential([layers.Input((6,)), Scale(), layers.Dense(4, activation="softmax")])
+    _assert_same(scaled.predict(x, batch_size=8, verbose=0), _general(scaled, x, batch_size=8, verbose=0))
+    assert len(loop) == 4
+
+
+def test_custom_layers_run_traced_unless_run_eagerly():
+    model = _mixed()
+    custom = model.layers[0]
+    x = _x(40)
+    expected = _general(model, x, batch_size=8, verbose=0)
+    calls = custom.calls
+    _general(model, x, batch_size=8, verbose=0)
+    assert custom.calls == calls + 5  # the loop calls the layer on every batch
+    _assert_same(_one_call(model, x, batch_size=8, verbose=0), expected)
+    assert custom.calls == calls + 7  # traced: called twice on a probe (training and inference), not per batch
+    model.compile(loss="categorical_crossentropy", run_eagerly=True)
+    with pytest.raises(AssertionError, match="general loop"):
+        _one_call(model, x, batch_size=8, verbose=0)
+    _assert_same(model.predict(x, batch_size=8, verbose=0), expected)
+    assert custom.calls == calls + 12
 
 
 def test_predict_guarded_checks_its_arguments():
     model = _sequential()
     x = _x(20)
-    model.predict(x, batch_size=8, verbose=0)
+    model(x)  # remembers its plan
     memo = model.__dict__["_fast_memo"]
     plan, guards = memo[0], memo[2]
     _assert_same(plan.predict_guarded(x, 6, 8, guards), _general(model, x, batch_size=8, verbose=0))
@@ -161,3 +222,12 @@ def test_predict_guarded_checks_its_arguments():
         plan.predict_guarded(x, 6, 8, [])
     with pytest.raises(ValueError, match="triples"):
         plan.predict_guarded(x, 6, 8, (model.__dict__, "built"))
+
+
+def test_a_model_without_an_input_spec_refuses_a_wrong_width_as_the_loop_does():
+    model = models.Sequential([layers.Dense(5, activation="relu"), layers.Dense(4)])
+    model.build((None, 6))
+    model.input_spec = None  # only the first Dense layer's own check is left
+    x = _x(20)
+    _assert_same(_one_call(model, x, batch_size=8, verbose=0), _general(model, x, batch_size=8, verbose=0))
+    _assert_same_error(model, np.ascontiguousarray(x[:, :5]), batch_size=8, verbose=0)

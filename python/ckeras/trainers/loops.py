@@ -203,7 +203,23 @@ def _plan_batches(model, x, batch_size, verbose, steps, callbacks):
             or not getattr(model.make_predict_function(), "_ckeras_default", False)):
         return None
     model.stop_predicting = False
-    return _inference_fast.predict_batches(model, x, batch_size)
+    out = _inference_fast.predict_batches(model, x, batch_size)
+    return _traced_batches(model, x, batch_size) if out is None and _inference_fast._ENABLED else out
+
+
+def _traced_batches(model, x, batch_size):
+    """The batches through a plan built for this call, when the model's last call left none to reuse (a first
+    `predict`) or it covered only a Dense tail (a custom layer first, as in the article's E3): its chain with
+    custom layers traced, as a traced predict function runs them (train_plan_spec.inference_stages); or None."""
+    from ckeras import _core
+    from ckeras.models import _inference_fast
+    from ckeras.trainers import train_plan_spec
+    try:
+        stages = train_plan_spec.inference_stages(model, x)
+    except train_plan_spec.Ineligible:
+        return None
+    out = _core.ForwardPlan(stages).predict_guarded(x, x.shape[1], batch_size, ())
+    return None if out is None else _inference_fast._plan_call_done(model.__dict__, out)
 
 
 def _stack(structure, collected):

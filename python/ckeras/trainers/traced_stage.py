@@ -74,8 +74,14 @@ def _parse(graph, probe_id):
     return act, _leaf(node[1][1]), bias
 
 
+_PROBES = {}  # width -> the probe's values (making a NumPy generator costs more than a small trace)
+
+
 def _trace(layer, width, training):
-    probe = _core.convert_to_tensor(np.random.default_rng(0).standard_normal((3, width)).astype(np.float32))
+    values = _PROBES.get(width)
+    if values is None:
+        values = _PROBES[width] = np.random.default_rng(0).standard_normal((3, width)).astype(np.float32)
+    probe = _core.convert_to_tensor(values.copy())  # (a call writing into its input must not change it)
     probe.requires_grad = True
     kwargs = {"training": training} if layer._call_has_training_arg else {}
     prev = _core.grad_enabled()

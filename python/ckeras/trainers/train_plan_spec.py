@@ -52,14 +52,14 @@ def _require(condition, reason):
         raise Ineligible(reason)
 
 
-def _chain(model):
-    """The model's layers as a chain (input layers left out)."""
+def _chain(model, training=True):
+    """The model's layers as a chain (input layers left out); for training, also the default step methods."""
     from ckeras.models.functional import Functional
     from ckeras.models.sequential import Sequential
     from ckeras.trainers.trainer import Trainer
     kind = Sequential if isinstance(model, Sequential) else Functional if isinstance(model, Functional) else None
     _require(kind is not None, "not a Sequential or Functional model")
-    for name in ("train_step", "compute_loss", "compute_metrics", "_compute_loss"):
+    for name in ("train_step", "compute_loss", "compute_metrics", "_compute_loss") if training else ():
         _require(getattr(type(model), name) is getattr(Trainer, name), f"`{name}` is overridden")
     _require(type(model).call is kind.call and type(model).__call__ is kind.__call__, "`call` is overridden")
     if kind is Sequential:
@@ -129,6 +129,7 @@ def _stages(layers, feature_shape, trainable_ids, run_eagerly=False):
                 stages.append(_core.PlanStage.dropout(float(layer.rate), _tensor(layer.seed_generator.state)))
         elif type(layer) is Dense:
             _require(len(shape) == 1, f"{layer.name} receives a {len(shape) + 1}-D input")
+            _require(layer.kernel.shape[0] == shape[0], f"{layer.name} expects {layer.kernel.shape[0]} features")
             stages.append(_dense_stage(layer, trainable_ids))
             plan_vars += [v for v in (layer.kernel, layer.bias) if v is not None]
             act = _ACT[next(k for k in _ACT if layer.activation is k)]
@@ -264,3 +265,18 @@ def describe(model, x_shape, y):
     targets = _targets(y, kind, classes)
     specs = _metric_specs(model, y, classes, kind == _core.PlanLoss.SparseCategoricalCrossentropy)
     return stages, _core.PlanLossSpec(kind, from_logits), specs, _optimizer(model, trainable), targets
+
+
+def inference_stages(model, x):
+    """The stages of a `_core.ForwardPlan` that computes the model's output on x (an array the model accepts): its
+    chain as `describe` makes it (custom layers traced: like a traced predict function, the plan does not rerun
+    their Python; `run_eagerly=True` refuses them), or raises Ineligible."""
+    from ckeras.layers.input_spec import assert_input_compatibility
+    layers = _chain(model, training=False)
+    _require(model.built and model.activity_regularizer is None, "unbuilt, or with an activity regularizer")
+    try:
+        assert_input_compatibility(model.input_spec, x, model.name)
+    except Exception as e:  # the model's call raises it, with its context
+        raise Ineligible(f"the input does not fit: {e}") from None
+    _require(all(v.device == "cpu" for v in model.weights), "variables on a GPU")
+    return _stages(layers, x.shape[1:], set(), bool(getattr(model, "run_eagerly", False)))[0]
