@@ -1,12 +1,12 @@
 // Bindings for TrainPlan (ckeras/train_plan.h): the plan description structs and the plan itself. The trainer
 // (python/ckeras/trainers/train_plan.py) builds it from a model; the GIL is released while steps run, and
 // run_epoch and ForwardPlan.predict_guarded poll for Ctrl-C between batches (KeyboardInterrupt).
-#include "bind_common.h"
-
-#include "ckeras/autograd.h"
 #include <algorithm>
 #include <cstring>
 
+#include "bind_common.h"
+
+#include "ckeras/autograd.h"
 #include "ckeras/device.h"
 #include "ckeras/interrupt.h"
 #include "ckeras/train_plan.h"

@@ -199,6 +199,10 @@ def test_custom_layers_run_traced_unless_run_eagerly():
     assert custom.calls == calls + 5  # the loop calls the layer on every batch
     _assert_same(_one_call(model, x, batch_size=8, verbose=0), expected)
     assert custom.calls == calls + 7  # traced: called twice on a probe (training and inference), not per batch
+    with ckeras.GradientTape():  # a recording tape: the loop, and no trace before it
+        _assert_same(model.predict(x, batch_size=8, verbose=0), expected)
+    assert custom.calls == calls + 12
+    calls += 5
     model.compile(loss="categorical_crossentropy", run_eagerly=True)
     with pytest.raises(AssertionError, match="general loop"):
         _one_call(model, x, batch_size=8, verbose=0)

@@ -189,9 +189,10 @@ def _lone_batch(x, batch_size, verbose, steps, callbacks):
 
 def _plan_batches(model, x, batch_size, verbose, steps, callbacks):
     """All of `predict` in one C++ call, or None: when nothing runs between batches (no `steps`, callbacks or
-    progress bar), x is a 2-D float32 ndarray, each batch's `predict_function` would only call the model, and the
-    model's last call ran its whole Dense chain as a plan (models/_inference_fast.py). The Python loop costs
-    about 0.1 ms a batch, 8-9% of a 1024-row batch of the article's first two models."""
+    progress bar), x is a 2-D float32 ndarray and each batch's `predict_function` would only call the model; the
+    plan is the one the model's last call remembered for its whole chain (models/_inference_fast.py), else one
+    built for this call (_traced_batches). The Python loop costs about 0.1 ms a batch, 8-10% of a 1024-row
+    batch of the article's models."""
     if (verbose != 0 or callbacks or steps is not None or type(x) is not np.ndarray or x.dtype != np.float32
             or x.ndim != 2 or not x.shape[0]):
         return None
@@ -214,6 +215,8 @@ def _traced_batches(model, x, batch_size):
     from ckeras import _core
     from ckeras.models import _inference_fast
     from ckeras.trainers import train_plan_spec
+    if _core.grad_enabled() or _inference_fast._CTX.depth:  # (the plan would refuse: no trace for nothing)
+        return None
     try:
         stages = train_plan_spec.inference_stages(model, x)
     except train_plan_spec.Ineligible:
