@@ -112,7 +112,8 @@ def test_the_batches_in_one_call_give_the_loops_bytes(make, rows, batch_size):
     again = _one_call(model, x, batch_size=batch_size, verbose=0)  # a Dense chain: the plan the loop remembered
     _assert_same(again, expected)
     assert again.flags.owndata and again.flags.writeable and again.flags.c_contiguous
-    again[0, 0] = 5.0  # the caller's own array
+    again[0, 0] = 5.0  # the caller's own array: the next predict is not changed by it
+    _assert_same(model.predict(x, batch_size=batch_size, verbose=0), expected)
 
 
 def test_the_remembered_plan_reads_new_weights(monkeypatch):
@@ -120,13 +121,15 @@ def test_the_remembered_plan_reads_new_weights(monkeypatch):
     x = _x(100)
     model(x[:32])  # remembers its plan
     ran = _counting(monkeypatch)
-    _assert_same(model.predict(x, verbose=0), _general(model, x, verbose=0))
+    before = model.predict(x, verbose=0)
+    _assert_same(before, _general(model, x, verbose=0))
     model.layers[0].kernel.assign(np.full((6, 5), 0.25, np.float32))
     model.set_weights([w * 2 for w in model.get_weights()])
     after = model.predict(x, verbose=0)
     _assert_same(after, _general(model, x, verbose=0))
     assert len(ran) == 2  # weights are read at the call: same plan, new values (batch size 32 by default)
-    assert not np.array_equal(after, model.predict(_x(100, seed=1), verbose=0))
+    finite = np.isfinite(x).all(axis=1)
+    assert not np.allclose(after[finite], before[finite])
 
 
 def test_a_changed_layer_gets_a_new_plan(monkeypatch):
