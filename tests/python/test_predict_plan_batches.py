@@ -9,6 +9,7 @@ from ckeras import callbacks as cb
 from ckeras import layers, models
 from ckeras.trainers import loops
 
+pytestmark = pytest.mark.cpu_placement  # the C++ fast paths run on the CPU only
 
 def _sequential(last="softmax"):
     return models.Sequential([layers.Input((6,)), layers.Dense(5, activation="relu"),
