@@ -19,11 +19,11 @@ SETTLE_S = 0.05  # pause before each call: the previous worker's OpenMP threads 
 TIME_PREFIX = "TIME "
 
 
-def _start(python, framework, model, cmd_tail, env):
+def _start(python, framework, model, worker, worker_args, env):
     log = tempfile.TemporaryFile(mode="w+")  # stderr to a file: a full pipe would block the worker
-    proc = subprocess.Popen([python, *cmd_tail[:1], "--framework", framework, "--phase", "predict",
-                             "--models", model, *cmd_tail[1:]], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+    proc = subprocess.Popen([python, worker, "--framework", framework, "--phase", "predict", "--models", model,
+                             *worker_args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                            env=env)
     return proc, log
 
 
@@ -40,11 +40,11 @@ def _tail(log):
     return "\n    ".join(log.read().strip().splitlines()[-8:])
 
 
-def paired_predict(pythons, order, model, cmd_tail, env, result_prefix, rounds=ROUNDS):
+def paired_predict(pythons, order, model, worker, worker_args, env, result_prefix, rounds=ROUNDS):
     """{framework: result dict} for one model; a worker that fails gives {"error": ...}."""
     workers, out = {}, {}
     for fw in order:
-        proc, log = _start(pythons[fw], fw, model, cmd_tail, env)
+        proc, log = _start(pythons[fw], fw, model, worker, worker_args, env)
         if _read_until(proc, "READY") is None:
             proc.wait()
             out[fw] = {"error": f"predict {model}: worker exited (rc {proc.returncode}):\n    {_tail(log)}"}

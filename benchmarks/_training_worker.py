@@ -17,6 +17,7 @@ import sys
 import time
 
 import _training_models as models
+from _paired_predict import TIME_PREFIX
 
 RESULT_PREFIX = "RESULT "
 IMPORT_STATEMENTS = {  # what a user writes; tf.keras is loaded lazily, so TF's includes touching it
@@ -25,7 +26,6 @@ IMPORT_STATEMENTS = {  # what a user writes; tf.keras is loaded lazily, so TF's 
     "tf": "import tensorflow as tf; tf.keras.layers",
 }
 PACKAGE_DIRS = {"ckeras": ("ckeras",), "torch": ("torch",), "tf": ("tensorflow", "keras")}
-TIME_PREFIX = "TIME "
 
 
 def make_data(n, seed):

@@ -140,7 +140,7 @@ def collect(pythons, args, sizes):
             for fw in order:
                 add(fw, run_worker(pythons[fw], fw, "bench", args, sizes, ("--models", group)))
         for model in MODELS:
-            results = paired_predict(pythons, order, model, [WORKER, *worker_args(args, sizes)],
+            results = paired_predict(pythons, order, model, WORKER, worker_args(args, sizes),
                                      thread_env(args.threads), RESULT_PREFIX, sizes["predict_rounds"])
             for fw, result in results.items():
                 add(fw, result)

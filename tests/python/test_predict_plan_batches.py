@@ -8,6 +8,7 @@ import ckeras
 from ckeras import callbacks as cb
 from ckeras import layers, models
 from ckeras.trainers import loops
+from test_predict_fast_path import _fast as _one_call  # predict that fails if it builds the epoch loop
 
 pytestmark = pytest.mark.cpu_placement  # the C++ fast paths run on the CPU only
 
@@ -51,15 +52,6 @@ def _general(model, x, **kwargs):
     """`predict` through the epoch loop."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(loops, "_plan_batches", lambda *args: None)
-        return model.predict(x, **kwargs)
-
-
-def _one_call(model, x, **kwargs):
-    """`predict` that fails if it builds the epoch loop."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("predict took the general loop")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loops, "EpochIterator", refuse)
         return model.predict(x, **kwargs)
 
 

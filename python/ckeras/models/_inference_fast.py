@@ -195,11 +195,11 @@ def call(model, args, kwargs):
 def predict_batches(model, x, batch_size):
     """`predict`'s outputs on x (a float32 ndarray) in batches of batch_size, every batch through the plan that
     the model's last call ran for its whole chain (`ForwardPlan.predict_guarded`: one C++ call for all the
-    batches, the guards of `_memo` holding); None when there is no such plan or x does not fit it."""
+    batches, the guards of `_memo` holding); None when there is no such plan or x does not fit it. (The caller,
+    trainers/loops.py, has checked CKERAS_FAST_CALL, gradient recording and the call depth.)"""
     d = model.__dict__
     memo = d.get("_fast_memo")
-    if (memo is None or not memo[4] or not _ENABLED or _CTX.depth or memo[2][0] is not d
-            or type(model) is not memo[5]):
+    if memo is None or not memo[4] or memo[2][0] is not d or type(model) is not memo[5]:
         return None
     out = memo[0].predict_guarded(x, memo[1][1], batch_size, memo[2])
     return None if out is None else _plan_call_done(d, out)

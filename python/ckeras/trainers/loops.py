@@ -196,16 +196,19 @@ def _plan_batches(model, x, batch_size, verbose, steps, callbacks):
     if (verbose != 0 or callbacks or steps is not None or type(x) is not np.ndarray or x.dtype != np.float32
             or x.ndim != 2 or not x.shape[0]):
         return None
+    from ckeras import _core
     from ckeras.models import _inference_fast
     from ckeras.models.model import Model
     from ckeras.trainers.trainer import Trainer
+    if not _inference_fast._ENABLED or _core.grad_enabled() or _inference_fast._CTX.depth:  # the plans refuse these
+        return None
     cls = type(model)
     if (cls.predict_step is not Trainer.predict_step or cls.__call__ is not Model.__call__
             or not getattr(model.make_predict_function(), "_ckeras_default", False)):
         return None
     model.stop_predicting = False
     out = _inference_fast.predict_batches(model, x, batch_size)
-    return _traced_batches(model, x, batch_size) if out is None and _inference_fast._ENABLED else out
+    return _traced_batches(model, x, batch_size) if out is None else out
 
 
 def _traced_batches(model, x, batch_size):
@@ -215,8 +218,6 @@ def _traced_batches(model, x, batch_size):
     from ckeras import _core
     from ckeras.models import _inference_fast
     from ckeras.trainers import train_plan_spec
-    if _core.grad_enabled() or _inference_fast._CTX.depth:  # (the plan would refuse: no trace for nothing)
-        return None
     try:
         stages = train_plan_spec.inference_stages(model, x)
     except train_plan_spec.Ineligible:
